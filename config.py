@@ -1,0 +1,95 @@
+"""Settings, read from the environment. Every setting is documented in README.md.
+
+Importing this module never fails: missing values are checked in ``create_app``.
+"""
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a placeholder production refuses
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # None means "SQLite in the instance folder", resolved in create_app.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    TIMEZONE = os.environ.get("FAIRSHIFT_TIMEZONE", "America/Chicago")
+    SUPPRESSION_MIN = _int("SUPPRESSION_MIN", 11)
+    ONCALL_PHONE = os.environ.get("ONCALL_PHONE", "(314) 555-0142")
+    ONCALL_LABEL = os.environ.get("ONCALL_LABEL", "Provider on-call line")
+    # Pay periods until HR configures a pay policy (pay issue): biweekly from a Sunday.
+    PAY_PERIOD_ANCHOR = os.environ.get("PAY_PERIOD_ANCHOR", "2026-01-04")
+    PAY_PERIOD_DAYS = _int("PAY_PERIOD_DAYS", 14)
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # unset: mail goes to the log and instance/mail/
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "FairShift <no-reply@fairshift.invalid>")
+    MAIL_DIR = os.environ.get("MAIL_DIR")  # default: <instance>/mail
+    INVITE_TOKEN_HOURS = _int("INVITE_TOKEN_HOURS", 72)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SHIFTS_PER_PAGE = 20
+    PROXY_FIX = _int("PROXY_FIX", 0)  # number of trusted proxies in front of the app
+
+
+class DevelopmentConfig(Config):
+    """`make run`: SQLite in instance/, mail to files, a fixed non-secret key."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+
+
+class TestingConfig(Config):
+    """The test suite: CSRF off unless a test turns it back on, throttling on (memory)."""
+
+    TESTING = True
+    SECRET_KEY = "test-key"  # noqa: S105
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Deployment: SECRET_KEY and DATABASE_URL required, cookies Secure."""
+
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

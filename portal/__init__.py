@@ -1,0 +1,76 @@
+"""FairShift: the workforce portal for community violence intervention."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import CONFIGS, DEV_SECRET_KEY
+from portal.database import normalise_database_url
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: str | type | None = None, **overrides) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    name = config if isinstance(config, str) else os.environ.get("FAIRSHIFT_CONFIG", "development")
+    app.config.from_object(config if isinstance(config, type) else CONFIGS[name])
+    app.config.from_prefixed_env("FAIRSHIFT")
+    app.config.update(overrides)
+    app.config["FAIRSHIFT_ENV"] = name if not isinstance(config, type) else config.__name__
+    _check_config(app)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        normalise_database_url(uri)
+        if uri
+        else "sqlite:///" + os.path.join(app.instance_path, "fairshift.db")
+    )
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    import portal.database  # noqa: F401 - registers the SQLite connection events
+    import portal.models  # noqa: F401 - every model is known before mappers configure
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal import admin, auth, main, shifts
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(shifts.bp)
+    app.register_blueprint(admin.bp)
+
+    from portal import errors, web
+
+    errors.register(app)
+    web.register(app)
+
+    from portal.seed import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    """Refuse to start in production with settings that would be unsafe there."""
+    if app.config["FAIRSHIFT_ENV"] != "production":
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == DEV_SECRET_KEY:
+        raise RuntimeError("SECRET_KEY must be set in production (see README, Settings).")

@@ -1,0 +1,7 @@
+"""Administration: users, their roles, organisations and sites."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from portal.admin import routes  # noqa: E402,F401

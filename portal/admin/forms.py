@@ -1,0 +1,57 @@
+"""The account form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.forms import choices
+from portal.models import ROLE_LABELS
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes (rendered in a fieldset with a legend)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """Name, e-mail, roles, organisation and home site of an account."""
+
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the person's name."), Length(max=120)]
+    )
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired("Enter an e-mail address."),
+            Email("Enter a valid e-mail address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    roles = CheckboxesField("Roles", choices=choices(ROLE_LABELS.items()))
+    organisation_id = SelectField("Organisation", coerce=int)
+    site_id = SelectField(
+        "Home site", coerce=int, description="Workers log shifts here by default."
+    )
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, organisations=(), sites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = choices((o.id, o.name) for o in organisations)
+        self.site_id.choices = choices(
+            [(0, "No site")] + [(s.id, f"{s.name} ({s.organisation.name})") for s in sites]
+        )
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show a service refusal beside the fields it names."""
+        self.form_errors_extra = []
+        for name, messages in errors.items():
+            field = getattr(self, name, None) if name else None
+            if field is None:
+                self.form_errors_extra.extend(messages)
+            else:
+                field.errors = list(field.errors) + messages

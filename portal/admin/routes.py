@@ -1,0 +1,147 @@
+"""Views: /admin/users (list, new, edit, activate, deactivate, send link)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin import service as svc
+from portal.admin.forms import UserForm
+from portal.extensions import db
+from portal.forms import ActionForm
+from portal.models import User
+from portal.permissions import role_required
+
+
+def _form(user: User | None = None) -> UserForm:
+    kwargs = {}
+    if user is not None and request.method == "GET":
+        kwargs = {
+            "obj": user,
+            "roles": sorted(user.roles),
+            "site_id": user.site_id or 0,
+        }
+    return UserForm(organisations=svc.organisations(), sites=svc.all_sites(), **kwargs)
+
+
+@bp.route("/")
+@role_required("admin")
+def index():
+    """Administration home: straight to the people list."""
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users")
+@role_required("admin")
+def users():
+    """Everyone with an account, filterable by organisation, status and name."""
+    org = request.args.get("organisation", type=int)
+    status = request.args.get("status", "")
+    q = request.args.get("q", "")
+    page = db.paginate(svc.users_select(org, status, q), per_page=50, error_out=False)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        organisations=svc.organisations(),
+        filters={"organisation": org, "status": status, "q": q},
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def new_user():
+    """Create an account and e-mail the person a link to set their password."""
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            user = svc.create_user(
+                form.name.data,
+                form.email.data,
+                set(form.roles.data),
+                form.organisation_id.data,
+                form.site_id.data,
+            )
+        except svc.AccountError as exc:
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            svc.send_invite(user)
+            flash(
+                f"Account created. {user.email} has been sent a link to set a password.", "success"
+            )
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id: int):
+    """Change an account's details and roles."""
+    user = db.get_or_404(User, user_id)
+    form = _form(user)
+    if form.validate_on_submit():
+        try:
+            svc.update_user(
+                current_user,
+                user,
+                form.name.data,
+                form.email.data,
+                set(form.roles.data),
+                form.organisation_id.data,
+                form.site_id.data,
+            )
+        except svc.AccountError as exc:
+            db.session.rollback()
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash("Account saved.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm()),
+        status,
+    )
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@role_required("admin")
+def deactivate_user(user_id: int):
+    """Deactivate an account: it can no longer sign in and its sessions end."""
+    return _set_active(user_id, False)
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@role_required("admin")
+def reactivate_user(user_id: int):
+    """Reactivate an account."""
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            svc.set_active(current_user, user, active)
+        except svc.AccountError as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            flash(f"{user.name} is {'active again' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/send-link", methods=["POST"])
+@role_required("admin")
+def send_link(user_id: int):
+    """E-mail a fresh one-time link to set a password."""
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        if not user.active:
+            flash("Reactivate the account before sending a link.", "warning")
+        else:
+            svc.send_invite(user)
+            flash(f"A link to set a password has been sent to {user.email}.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))

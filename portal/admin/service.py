@@ -1,0 +1,158 @@
+"""Account rules: unique e-mails, sites within the organisation, never lose the last admin."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy.orm import joinedload
+
+from portal.auth.service import make_password_token, normalise_email
+from portal.extensions import db
+from portal.mail import send_mail
+from portal.models import Organisation, Site, User, UserRole
+
+
+class AccountError(Exception):
+    """A refused account change: messages by form field ("" for the whole form)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+        self.errors = errors
+
+
+def users_select(organisation_id: int | None = None, status: str = "", q: str = "") -> sa.Select:
+    """Users, filtered by organisation, active status and a name/e-mail search."""
+    query = (
+        sa.select(User)
+        .options(joinedload(User.organisation), joinedload(User.site))
+        .order_by(User.name, User.id)
+    )
+    if organisation_id:
+        query = query.where(User.organisation_id == organisation_id)
+    if status == "active":
+        query = query.where(User.active.is_(True))
+    elif status == "inactive":
+        query = query.where(User.active.is_(False))
+    if q.strip():
+        like = f"%{q.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    return query
+
+
+def organisations() -> list[Organisation]:
+    """Every organisation, by name."""
+    return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name)))
+
+
+def all_sites() -> list[Site]:
+    """Every site with its organisation, for the site picker."""
+    return list(
+        db.session.scalars(
+            sa.select(Site).join(Site.organisation).order_by(Organisation.name, Site.name)
+        )
+    )
+
+
+def active_admin_count() -> int:
+    """How many active accounts hold the admin role."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .join(UserRole)
+        .where(UserRole.role == "admin", User.active.is_(True))
+    )
+
+
+def _validate(
+    errors: dict[str, list[str]],
+    email: str,
+    organisation_id: int,
+    site_id: int | None,
+    roles: set[str],
+    user_id: int | None,
+) -> None:
+    if not roles:
+        errors.setdefault("roles", []).append("Give the person at least one role.")
+    if db.session.get(Organisation, organisation_id) is None:
+        errors.setdefault("organisation_id", []).append("Choose an organisation.")
+    if site_id:
+        site = db.session.get(Site, site_id)
+        if site is None or site.organisation_id != organisation_id:
+            errors.setdefault("site_id", []).append(
+                "Choose a site of the person's organisation, or no site."
+            )
+    taken = db.session.scalar(
+        sa.select(User.id).where(User.email == email, User.id != (user_id or 0))
+    )
+    if taken:
+        errors.setdefault("email", []).append("Another account already uses this e-mail.")
+
+
+def create_user(
+    name: str, email: str, roles: set[str], organisation_id: int, site_id: int | None
+) -> User:
+    """A new account without a password; send_invite gives the person a link to set one."""
+    email = normalise_email(email)
+    errors: dict[str, list[str]] = {}
+    _validate(errors, email, organisation_id, site_id, roles, None)
+    if errors:
+        raise AccountError(errors)
+    user = User(
+        name=name.strip(), email=email, organisation_id=organisation_id, site_id=site_id or None
+    )
+    user.roles = roles
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    name: str,
+    email: str,
+    roles: set[str],
+    organisation_id: int,
+    site_id: int | None,
+) -> User:
+    """Change an account's details and roles, keeping at least one active admin."""
+    email = normalise_email(email)
+    errors: dict[str, list[str]] = {}
+    _validate(errors, email, organisation_id, site_id, roles, user.id)
+    if "admin" in user.roles and "admin" not in roles and user.active and active_admin_count() <= 1:
+        who = "your own" if user.id == actor.id else "the last active admin's"
+        errors.setdefault("roles", []).append(
+            f"You cannot remove {who} admin role: no other active admin would remain."
+        )
+    if errors:
+        raise AccountError(errors)
+    user.name = name.strip()
+    user.email = email
+    user.organisation_id = organisation_id
+    user.site_id = site_id or None
+    user.roles = roles
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    if not active and user.active and "admin" in user.roles and active_admin_count() <= 1:
+        raise AccountError({"": ["The last active admin cannot be deactivated."]})
+    if user.active and not active:
+        user.session_version += 1
+    user.active = active
+
+
+def send_invite(user: User) -> str:
+    """E-mail a one-time link to set a password; returns the link."""
+    link = url_for("auth.set_password", token=make_password_token(user), _external=True)
+    send_mail(
+        user.email,
+        "Set your FairShift password",
+        f"Hello {user.name},\n\n"
+        "An account has been made for you on FairShift. Choose your password here:\n\n"
+        f"{link}\n\n"
+        f"The link works once and expires in {current_app.config['INVITE_TOKEN_HOURS']} hours. "
+        "If it has expired, ask your administrator for a new one.\n",
+    )
+    return link

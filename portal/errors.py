@@ -1,0 +1,51 @@
+"""Error pages: friendly, no stack traces, and the transaction rolled back."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from sqlalchemy.exc import OperationalError
+
+from portal.extensions import db
+
+
+def register(app: Flask) -> None:
+    """Install the handlers for 404, 405, 413, 429, 500 and an unreachable database."""
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        return render_template("errors/405.html"), 405
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(429)
+    def too_many(error):
+        if request.endpoint == "auth.login":
+            from portal.auth.routes import throttled_login_page
+
+            return throttled_login_page(error)
+        return render_template("errors/429.html", error=error), 429
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(_error):
+        _rollback()
+        app.logger.exception("Database error")
+        return render_template("errors/503.html", minimal=True), 503
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        _rollback()
+        return render_template("errors/500.html", minimal=True), 500
+
+
+def _rollback() -> None:
+    """Roll back the request's transaction; a dead connection must not raise a second error."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the page must render even when the database is gone
+        db.session.remove()

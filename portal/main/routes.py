@@ -1,0 +1,34 @@
+"""Views: / and /healthz."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.main import bp
+from portal.shifts import service as shift_service
+
+
+@bp.route("/")
+@login_required
+def home():
+    """The home page: each role's panel, the worker's and the supervisor's first."""
+    worker = supervisor = None
+    if current_user.has_role("worker"):
+        worker = shift_service.worker_home(current_user)
+    if current_user.has_role("supervisor"):
+        supervisor = shift_service.review_summary(current_user)
+    return render_template("main/home.html", worker=worker, supervisor=supervisor)
+
+
+@bp.route("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}

@@ -1,0 +1,45 @@
+"""Organisations (providers and the funder) and the sites they serve."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+ORG_KINDS = ("provider", "funder")
+
+
+class Organisation(db.Model):
+    """A CVI provider, or the city office that funds providers."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="provider")
+
+    sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN {ORG_KINDS!r}", name="kind"),)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class Site(db.Model):
+    """A neighbourhood or area a provider's programme serves."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="sites")
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name", name="org_name"),)
+
+    def __repr__(self) -> str:
+        return f"<Site {self.name}>"

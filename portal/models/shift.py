@@ -1,0 +1,94 @@
+"""Shifts: the hours a worker logs, with the programme outputs of each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.org import Site
+from portal.models.types import UTCDateTime
+from portal.models.user import User
+from portal.timeutil import utcnow
+
+SHIFT_TYPES = {
+    "street_outreach": "Street outreach",
+    "hospital_response": "Hospital response",
+    "community_event": "Community event",
+    "training": "Training",
+    "admin": "Admin",
+    "on_call": "On-call",
+}
+SHIFT_STATUSES = {
+    "submitted": "Waiting for approval",
+    "approved": "Approved",
+    "returned": "Returned",
+}
+EDITABLE_STATUSES = ("submitted", "returned")
+MAX_SHIFT_HOURS = 16
+
+
+class Shift(db.Model):
+    """A worked shift: when, where, what kind, and what came of it."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
+    shift_type: Mapped[str] = mapped_column(sa.String(30))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    break_minutes: Mapped[int] = mapped_column(default=0)
+    # Elapsed minutes minus the unpaid break, kept so totals are a plain SUM in SQL.
+    worked_minutes: Mapped[int]
+    conflicts_interrupted: Mapped[int] = mapped_column(default=0)
+    individuals_engaged: Mapped[int] = mapped_column(default=0)
+    referrals: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="submitted")
+    return_reason: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    worker: Mapped[User] = relationship(foreign_keys=[worker_id])
+    site: Mapped[Site] = relationship()
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+    __table_args__ = (
+        sa.Index("ix_shifts_worker_start", "worker_id", "start_at"),
+        sa.Index("ix_shifts_org_status", "organisation_id", "status"),
+        sa.CheckConstraint("end_at > start_at", name="end_after_start"),
+        sa.CheckConstraint("break_minutes >= 0", name="break_nonnegative"),
+        sa.CheckConstraint(
+            "conflicts_interrupted >= 0 AND individuals_engaged >= 0 AND referrals >= 0",
+            name="counts_nonnegative",
+        ),
+        sa.CheckConstraint(f"status IN {tuple(SHIFT_STATUSES)!r}", name="status"),
+        sa.CheckConstraint(f"shift_type IN {tuple(SHIFT_TYPES)!r}", name="shift_type"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Shift {self.id} {self.worker_id} {self.start_at:%Y-%m-%d}>"
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.worked_minutes) / 60).quantize(Decimal("0.01"))
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def type_label(self) -> str:
+        return SHIFT_TYPES.get(self.shift_type, self.shift_type)
+
+    @property
+    def status_label(self) -> str:
+        return SHIFT_STATUSES.get(self.status, self.status)

@@ -1,0 +1,1 @@
+"""Pay: periods now; rates, policy and statements come with the pay issue."""

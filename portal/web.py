@@ -1,0 +1,92 @@
+"""What every page shares: the signed-in user, display filters, help-now details, headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask_login import current_user
+
+from portal.extensions import db, login_manager
+from portal.models import User
+from portal.timeutil import to_local
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the user of a session, refusing sessions ended by a version bump or deactivation."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.scalar(
+        sa.select(User).where(
+            User.id == int(user_id),
+            User.session_version == int(version),
+            User.active.is_(True),
+        )
+    )
+    return user
+
+
+def money(value) -> str:
+    """$1,234.56 (negative amounts as -$1,234.56)."""
+    if value is None:
+        return ""
+    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def hours(value) -> str:
+    """Hours with two decimals."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+
+
+def minutes_as_hours(value) -> str:
+    """Minutes shown as hours with two decimals."""
+    return hours(Decimal(value or 0) / 60)
+
+
+def local_dt(value: datetime | None, fmt: str = "%a %b %-d, %Y %H:%M") -> str:
+    """An instant on the local wall clock."""
+    if value is None:
+        return ""
+    return to_local(value).strftime(fmt)
+
+
+def register(app: Flask) -> None:
+    """Attach filters, the page context and response headers."""
+    app.add_template_filter(money)
+    app.add_template_filter(hours)
+    app.add_template_filter(minutes_as_hours)
+    app.add_template_filter(local_dt)
+
+    @app.context_processor
+    def page_context():
+        return {
+            "oncall_phone": current_app.config["ONCALL_PHONE"],
+            "oncall_label": current_app.config["ONCALL_LABEL"],
+            "timezone_name": current_app.config["TIMEZONE"],
+            "current_user": current_user,
+        }
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

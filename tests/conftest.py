@@ -1,0 +1,141 @@
+"""Fixtures shaped like flaskr's: app, client, runner, auth; one database schema per run.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set. The schema
+is built once per run through the real migrations; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.database import normalise_database_url
+from portal.extensions import db, limiter
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The test database, migrated from scratch once for the whole run."""
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL
+        url = normalise_database_url(url)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:  # unreachable in CI means fail, not skip
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """A fresh application on the shared test schema, tables emptied after the test."""
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        MAIL_DIR=str(tmp_path / "mail"),
+    )
+    with app.app_context():
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def _push_request_context():
+    """Override pytest-flask's autouse request context: each request gets its own session."""
+    yield
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    """A small programme: two providers with sites and people in every role.
+
+    Returns a dict of ids (fixtures return ids, not ORM objects).
+    """
+    with app.app_context():
+        ids = factories.build_world()
+        db.session.commit()
+    return ids
+
+
+class AuthActions:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD, **kwargs):
+        return self._client.post("/login", data={"email": email, "password": password, **kwargs})
+
+    def as_role(self, role: str, org: str = "a"):
+        """Sign in as the world fixture's person for a role ("worker", "supervisor"...)."""
+        response = self.login(factories.email_for(role, org))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    """Sign in as anyone, or as a role of the world fixture."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a block: ``with count_queries() as n: ...; n()``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield lambda: len(statements)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counter

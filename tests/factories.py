@@ -1,0 +1,136 @@
+"""Test data: a small two-provider world and helpers to add shifts and people."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from portal.extensions import db
+from portal.models import Organisation, Shift, Site, User
+
+PASSWORD = "correct horse battery"  # noqa: S105
+CHICAGO = ZoneInfo("America/Chicago")
+
+# (key, roles, org, site) for every person of the world fixture.
+PEOPLE = [
+    ("worker", {"worker"}, "a", "a1"),
+    ("worker2", {"worker"}, "a", "a1"),
+    ("worker3", {"worker"}, "a", "a2"),
+    ("supervisor", {"supervisor"}, "a", "a1"),
+    ("supervisor_all", {"supervisor"}, "a", None),
+    ("counselor", {"counselor"}, "a", None),
+    ("hr", {"hr"}, "a", None),
+    ("leader", {"leader"}, "a", None),
+    ("admin", {"admin"}, "a", None),
+    ("funder", {"funder"}, "city", None),
+    ("worker", {"worker"}, "b", "b1"),
+    ("supervisor", {"supervisor"}, "b", "b1"),
+]
+
+
+_HASHES: dict[str, str] = {}
+
+
+def email_for(key: str, org: str = "a") -> str:
+    """The e-mail of a person of the world fixture."""
+    return f"{key}@{org}.example.org"
+
+
+def make_user(
+    name: str,
+    email: str,
+    roles: set[str],
+    organisation_id: int,
+    site_id: int | None = None,
+    password: str | None = PASSWORD,
+    active: bool = True,
+) -> User:
+    """A user, flushed so it has an id."""
+    user = User(
+        name=name, email=email, organisation_id=organisation_id, site_id=site_id, active=active
+    )
+    user.roles = roles
+    if password:
+        # Hashing with argon2 is slow on purpose; reuse one hash per password across tests.
+        if password not in _HASHES:
+            user.set_password(password)
+            _HASHES[password] = user.password_hash
+        user.password_hash = _HASHES[password]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def build_world() -> dict:
+    """Provider A (sites a1, a2), provider B (site b1), the city funder, people in every role."""
+    orgs = {
+        "a": Organisation(name="Provider A", kind="provider"),
+        "b": Organisation(name="Provider B", kind="provider"),
+        "city": Organisation(name="City Office", kind="funder"),
+    }
+    db.session.add_all(orgs.values())
+    db.session.flush()
+    sites = {
+        "a1": Site(name="Dutchtown", organisation_id=orgs["a"].id),
+        "a2": Site(name="Walnut Park", organisation_id=orgs["a"].id),
+        "a_closed": Site(name="Old Site", organisation_id=orgs["a"].id, active=False),
+        "b1": Site(name="Hamilton Heights", organisation_id=orgs["b"].id),
+    }
+    db.session.add_all(sites.values())
+    db.session.flush()
+    ids: dict = {
+        "org": {k: o.id for k, o in orgs.items()},
+        "site": {k: s.id for k, s in sites.items()},
+    }
+    users: dict = {}
+    for key, roles, org, site in PEOPLE:
+        user = make_user(
+            f"{key.replace('_', ' ').title()} {org.upper()}",
+            email_for(key, org),
+            roles,
+            orgs[org].id,
+            sites[site].id if site else None,
+        )
+        users[key if org == "a" else f"{key}_{org}"] = user.id
+    ids["user"] = users
+    return ids
+
+
+def local(day: date, clock: str) -> datetime:
+    """A Chicago wall-clock time as an aware UTC instant."""
+    return datetime.combine(day, time.fromisoformat(clock), tzinfo=CHICAGO).astimezone(UTC)
+
+
+def make_shift(
+    worker_id: int,
+    start: datetime,
+    hours: float = 8,
+    status: str = "submitted",
+    break_minutes: int = 0,
+    site_id: int | None = None,
+    **fields,
+) -> int:
+    """A shift saved directly (bypassing the form rules); returns its id."""
+    worker = db.session.get(User, worker_id)
+    end = start + timedelta(hours=hours)
+    shift = Shift(
+        worker_id=worker_id,
+        organisation_id=worker.organisation_id,
+        site_id=site_id or worker.site_id,
+        shift_type=fields.pop("shift_type", "street_outreach"),
+        start_at=start,
+        end_at=end,
+        break_minutes=break_minutes,
+        worked_minutes=int((end - start).total_seconds() // 60) - break_minutes,
+        status=status,
+        **fields,
+    )
+    db.session.add(shift)
+    db.session.flush()
+    return shift.id
+
+
+def recent_start(days_ago: int = 1, clock: str = "09:00") -> datetime:
+    """A start time a few days back, in Chicago."""
+    today = datetime.now(CHICAGO).date()
+    return local(today - timedelta(days=days_ago), clock)
