@@ -102,8 +102,10 @@ class AuthActions:
     def login(self, email: str, password: str = factories.PASSWORD, **kwargs):
         return self._client.post("/login", data={"email": email, "password": password, **kwargs})
 
-    def as_role(self, role: str, org: str = "a"):
+    def as_role(self, role: str, org: str | None = None):
         """Sign in as the world fixture's person for a role ("worker", "supervisor"...)."""
+        if org is None:
+            org = next(o for key, _roles, o, _site in factories.PEOPLE if key == role)
         response = self.login(factories.email_for(role, org))
         assert response.status_code == 302, response.get_data(as_text=True)
         return response

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher, profiles
+
 from portal.extensions import db
 from portal.models import Organisation, Shift, Site, User
 
@@ -29,6 +31,7 @@ PEOPLE = [
 
 
 _HASHES: dict[str, str] = {}
+_CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 def email_for(key: str, org: str = "a") -> str:
@@ -51,10 +54,10 @@ def make_user(
     )
     user.roles = roles
     if password:
-        # Hashing with argon2 is slow on purpose; reuse one hash per password across tests.
+        # argon2 is slow on purpose. Test accounts get a hash made with the cheapest argon2id
+        # parameters (verification reads them from the hash), computed once per password.
         if password not in _HASHES:
-            user.set_password(password)
-            _HASHES[password] = user.password_hash
+            _HASHES[password] = _CHEAP_HASHER.hash(password)
         user.password_hash = _HASHES[password]
     db.session.add(user)
     db.session.flush()

@@ -39,7 +39,7 @@ class Site(db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")
 
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "name", name="org_name"),)
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
 
     def __repr__(self) -> str:
         return f"<Site {self.name}>"

@@ -10,6 +10,27 @@ from portal.forms import choices
 from portal.models import SHIFT_TYPES
 from portal.shifts.service import ShiftInput
 
+
+class LocalDateField(DateField):
+    """A date input whose parse error says what to type."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a date like 2026-11-26.") from exc
+
+
+class LocalTimeField(TimeField):
+    """A 24-hour time input whose parse error says what to type."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a time like 21:30.") from exc
+
+
 ZERO_OR_MORE = NumberRange(min=0, max=10_000, message="Enter a whole number, zero or more.")
 
 
@@ -26,9 +47,13 @@ def _count(label: str, description: str = "") -> IntegerField:
 class ShiftForm(FlaskForm):
     """Log or change a shift: a phone-friendly form that works without JavaScript."""
 
-    day = DateField("Date", validators=[InputRequired(message="Enter the date the shift started.")])
-    start_time = TimeField("Start", validators=[InputRequired(message="Enter the start time.")])
-    end_time = TimeField(
+    day = LocalDateField(
+        "Date", validators=[InputRequired(message="Enter the date the shift started.")]
+    )
+    start_time = LocalTimeField(
+        "Start", validators=[InputRequired(message="Enter the start time.")]
+    )
+    end_time = LocalTimeField(
         "End",
         validators=[InputRequired(message="Enter the end time.")],
         description="Earlier than the start? The shift ends the next day.",

@@ -1,0 +1,94 @@
+"""Every route against every role, from one declared table.
+
+A new route without a row here fails the suite, so nobody adds a page without deciding who may
+reach it. Records that are not the viewer's answer 404, never 403.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.extensions import db
+from tests.factories import make_shift, recent_start
+
+ROLES = ["anonymous", "worker", "supervisor", "counselor", "hr", "leader", "funder", "admin"]
+
+# endpoint: (method, url, {role: status}); a role not named gets `default`.
+# Anonymous visitors of a signed-in page are sent to /login (302).
+SIGNED_IN = {"anonymous": 302}
+
+
+def row(method, url, default=404, **statuses):
+    return method, url, {**SIGNED_IN, **statuses}, default
+
+
+ROUTES = {
+    "auth.login": row("GET", "/login", default=302, anonymous=200),
+    "auth.logout": row("POST", "/logout", default=302),
+    "auth.set_password": row("GET", "/set-password/not-a-token", default=404, anonymous=404),
+    "main.home": row("GET", "/", default=200),
+    "main.healthz": row("GET", "/healthz", default=200, anonymous=200),
+    "shifts.index": row("GET", "/shifts", worker=200),
+    "shifts.new": row("GET", "/shifts/new", worker=200),
+    "shifts.show": row("GET", "/shifts/{shift}", worker=200, supervisor=200),
+    "shifts.edit": row("GET", "/shifts/{shift}/edit", worker=200),
+    "shifts.delete": row("POST", "/shifts/{shift}/delete", worker=302),
+    "shifts.review": row("GET", "/shifts/review", supervisor=200),
+    "shifts.approve_many": row("POST", "/shifts/review/approve", supervisor=302),
+    "shifts.approve": row("POST", "/shifts/{shift}/approve", supervisor=302),
+    "shifts.return_": row("POST", "/shifts/{shift}/return", supervisor=302),
+    "admin.index": row("GET", "/admin/", admin=302),
+    "admin.users": row("GET", "/admin/users", admin=200),
+    "admin.new_user": row("GET", "/admin/users/new", admin=200),
+    "admin.edit_user": row("GET", "/admin/users/{user}", admin=200),
+    "admin.deactivate_user": row("POST", "/admin/users/{user}/deactivate", admin=302),
+    "admin.reactivate_user": row("POST", "/admin/users/{user}/reactivate", admin=302),
+    "admin.send_link": row("POST", "/admin/users/{user}/send-link", admin=302),
+}
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(ROUTES), "declare who may reach each route in ROUTES"
+
+
+CASES = [(endpoint, role) for endpoint in ROUTES for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES)
+def test_route_answers_each_role(client, world, auth, app, endpoint, role):
+    method, url, statuses, default = ROUTES[endpoint]
+    with app.app_context():
+        shift = make_shift(world["user"]["worker"], recent_start(1, "09:00"))
+        db.session.commit()
+    url = url.format(shift=shift, user=world["user"]["worker2"])
+    if role != "anonymous":
+        auth.as_role(role)
+    data = {"reason": "Check the times.", "shift_ids": [shift]} if method == "POST" else None
+    response = client.open(url, method=method, data=data)
+    expected = statuses.get(role, default)
+    assert response.status_code == expected, f"{method} {url} as {role}"
+    if expected == 302 and role == "anonymous":
+        assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_other_organisations_records_are_404_for_everyone(client, world, auth, app, role):
+    with app.app_context():
+        theirs = make_shift(world["user"]["worker_b"], recent_start(1, "09:00"), note="b-private")
+        db.session.commit()
+    auth.as_role(role)
+    for method, url in [
+        ("GET", f"/shifts/{theirs}"),
+        ("GET", f"/shifts/{theirs}/edit"),
+        ("POST", f"/shifts/{theirs}/delete"),
+        ("POST", f"/shifts/{theirs}/approve"),
+        ("POST", f"/shifts/{theirs}/return"),
+    ]:
+        response = client.open(url, method=method, data={"reason": "x"})
+        assert response.status_code == 404, f"{method} {url} as {role}"
+        assert "b-private" not in response.get_data(as_text=True)
+    with app.app_context():
+        from portal.models import Shift
+
+        assert db.session.get(Shift, theirs).status == "submitted"
