@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from portal.extensions import db
 
 
 def register(app: Flask) -> None:
-    """Install the handlers for 404, 405, 413, 429, 500 and an unreachable database."""
+    """Install the handlers for 400 (CSRF), 404, 405, 413, 429, 500 and a lost database."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        return render_template("errors/400_csrf.html"), 400
 
     @app.errorhandler(404)
     def not_found(_error):

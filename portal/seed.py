@@ -1,5 +1,579 @@
-"""Demo data (placeholder, being written)."""
+"""Demo data: `flask --app wsgi seed-demo` loads a fictional CVI programme to explore the portal.
+
+Everything here is invented: the two providers, the people and their shifts. Only the three St.
+Louis neighbourhoods the city's programme serves are real place names. The command
+
+- refuses to run with any configuration but development or testing (the demo accounts share a
+  published password), and writes nothing then;
+- runs once: when the demo accounts are already there it says so and changes nothing, so
+  `make run` can call it every time;
+- is deterministic for a given "now" (a fixed random seed), so the same day gives the same data.
+
+It creates the funder, two providers, the three sites, the seven SPEC §6 accounts (password
+``demo-pass-2026``), a supervisor for every site, about 30 workers and 12 months of their shifts
+ending today: approved before the current pay period, a mix of submitted and approved in it, and
+one or two returned shifts for the demo worker.
+
+Trauma exposures, check-ins, support requests, counselling slots and bookings are part of the
+demo programme too (SPEC §6), but their models do not exist yet: they are seeded here when those
+models arrive (one generator per model, called from ``seed_demo`` before the single commit). No
+tables are invented for them in the meantime.
+"""
+
+from __future__ import annotations
+
+import random
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.extensions import db
+from portal.models import MAX_SHIFT_HOURS, Organisation, Shift, Site, User
+from portal.pay.periods import Period, period_containing
+from portal.timeutil import (
+    NonexistentLocalTime,
+    local_midnight_utc,
+    local_span_to_utc,
+    local_zone,
+    utcnow,
+)
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose (SPEC §6)
+RANDOM_SEED = 2026
+ALREADY_PRESENT = "Demo data already present; nothing to do."
+ALLOWED_ENVS = ("development", "testing", "DevelopmentConfig", "TestingConfig")
+MIN_REST = timedelta(hours=8)  # between the end of one shift and the start of the next
+MAX_FUTURE = timedelta(hours=23)  # a planned shift starts within a day (the form allows 24 h)
+MIN_DEMO_CURRENT = 3  # the demo worker's shifts in the current pay period, at least
+CHUNK = 1000
+
+FUNDER = "City Office of Violence Prevention (demo)"
+FUNDER_DOMAIN = "ovp-demo.example"
+# key, name, e-mail domain, sites (the first is where the demo accounts of provider 1 sit).
+PROVIDERS = [
+    (
+        "p1",
+        "Riverbend Peace Alliance (demo)",
+        "riverbend-peace.example",
+        ["Dutchtown", "Walnut Park"],
+    ),
+    (
+        "p2",
+        "Northgate Community Outreach (demo)",
+        "northgate-outreach.example",
+        ["Hamilton Heights/Wells Goodfellow"],
+    ),
+]
+# Workers per site: 30 in all, the demo worker among Dutchtown's.
+WORKERS_PER_SITE = {"Dutchtown": 11, "Walnut Park": 9, "Hamilton Heights/Wells Goodfellow": 10}
+
+# e-mail, name, roles, organisation key, site name (SPEC §6).
+DEMO_ACCOUNTS = [
+    ("worker@example.org", "Jordan Avery", ("worker",), "p1", "Dutchtown"),
+    ("supervisor@example.org", "Denise Holloway", ("supervisor",), "p1", "Dutchtown"),
+    ("counselor@example.org", "Mara Quinlan", ("counselor",), "p1", None),
+    ("hr@example.org", "Glen Whitaker", ("hr",), "p1", None),
+    ("leader@example.org", "Patrice Odom", ("leader",), "p1", None),
+    ("funder@example.org", "Sam Okonkwo", ("funder",), "funder", None),
+    ("admin@example.org", "Alex Rivera", ("admin",), "p1", None),
+]
+DEMO_WORKER = "worker@example.org"
+# Further staff with provider addresses: a supervisor for every other site, HR and a leader
+# for provider 2 (name, roles, organisation key, site name).
+OTHER_STAFF = [
+    ("Curtis Mabry", ("supervisor",), "p1", "Walnut Park"),
+    ("Yolanda Starks", ("supervisor",), "p2", "Hamilton Heights/Wells Goodfellow"),
+    ("Felicia Renfro", ("hr",), "p2", None),
+    ("Victor Lockett", ("leader",), "p2", None),
+]
+
+FIRST_NAMES = [
+    "Andre", "Tasha", "Marcus", "Keisha", "Darnell", "Monique", "Terrell", "Latoya", "Jamal",
+    "Brianna", "DeShawn", "Imani", "Malik", "Shanice", "Reggie", "Tiana", "Quentin", "Alicia",
+    "Cedric", "Dwayne", "Kendra", "Lamar", "Nia", "Omar", "Rosa", "Hector", "Carmen", "Travis",
+    "Isaiah", "Crystal", "Anthony", "Jasmine", "Derrick", "Ebony",
+]  # fmt: skip
+LAST_NAMES = [
+    "Bell", "Carter", "Price", "Whitfield", "Simmons", "Greer", "Tolliver", "Ransom", "Dorsey",
+    "Pruitt", "Ealy", "Bivens", "Gaines", "Hatcher", "Mosley", "Thornton", "Vance", "Wilder",
+    "Yancey", "Ortega", "Delgado", "Nwosu", "Abernathy", "Crenshaw", "Fairley", "Goins",
+    "Tubbs", "Hairston", "McCrary", "Pettaway", "Spruill", "Northcutt",
+]  # fmt: skip
+
+# Wall-clock shift templates: type, start, end (before the start means the next day), break.
+DAY = [
+    ("street_outreach", "10:00", "18:00", 30),
+    ("hospital_response", "07:00", "15:00", 30),
+    ("community_event", "11:00", "17:00", 30),
+    ("training", "09:00", "13:00", 0),
+    ("training", "09:00", "17:00", 60),
+    ("admin", "09:00", "13:00", 0),
+]
+EVENING = [
+    ("street_outreach", "14:00", "22:00", 30),
+    ("street_outreach", "16:00", "00:00", 30),
+    ("street_outreach", "18:00", "02:00", 30),
+    ("community_event", "17:00", "21:00", 0),
+    ("hospital_response", "15:00", "23:00", 30),
+]
+NIGHT = [
+    ("street_outreach", "22:00", "06:00", 30),
+    ("hospital_response", "23:00", "07:00", 30),
+    ("on_call", "18:00", "06:00", 0),
+    ("on_call", "20:00", "08:00", 0),
+]
+# How a worker's shifts fall across the day (DAY, EVENING, NIGHT weights).
+PATTERNS = [(6, 3, 1), (2, 6, 2), (2, 4, 4), (3, 4, 3)]
+# Short slots used only to give the demo worker enough shifts early in a pay period.
+TOP_UP = [
+    ("admin", "08:00", "11:00", 0),
+    ("training", "12:00", "15:00", 0),
+    ("street_outreach", "16:00", "23:30", 30),
+]
+
+NOTES = {
+    "street_outreach": [
+        "Mediated a dispute between two groups near a corner store.",
+        "Walked the corridor with the team; checked in with business owners.",
+        "Follow-up visits on the block after last weekend's shooting.",
+        "De-escalated an argument outside a gas station.",
+        "Handed out resource cards at the bus stops.",
+        "Checked on two young men at risk of retaliation; both agreed to a follow-up.",
+    ],
+    "hospital_response": [
+        "Bedside response at the trauma unit; family connected to victim services.",
+        "Met a family in the ER waiting room; referral to grief support.",
+        "Hospital follow-up: safety plan and a housing referral.",
+    ],
+    "community_event": [
+        "Peace walk with neighbours and faith leaders.",
+        "Back-to-school giveaway; signed families up for programmes.",
+        "Basketball night at the rec centre.",
+    ],
+    "training": [
+        "De-escalation refresher.",
+        "Trauma-informed care workshop.",
+        "Mental Health First Aid certification day.",
+    ],
+    "admin": ["Case notes and referral paperwork.", "Team meeting and weekly debrief."],
+    "on_call": [
+        "Called out once after midnight; things had calmed down on arrival.",
+        "Quiet night; phone check-ins only.",
+    ],
+}
+RETURN_REASONS = [
+    "The end time doesn't match the team sign-out sheet. Please check it and resubmit.",
+    "No meal break entered; add the 30-minute break the team took.",
+]
+
+
+class SeedError(Exception):
+    """The demo data cannot be loaded here (production config, no tables)."""
+
+
+def demo_present() -> bool:
+    """Whether the demo programme is already loaded (any demo account or organisation)."""
+    if not sa.inspect(db.session.connection()).has_table(User.__tablename__):
+        raise SeedError("The database has no tables yet: run `flask --app wsgi db upgrade` first.")
+    emails = [email for email, *_ in DEMO_ACCOUNTS]
+    names = [FUNDER] + [name for _, name, *_ in PROVIDERS]
+    users = db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.email.in_(emails))
+    )
+    orgs = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Organisation).where(Organisation.name.in_(names))
+    )
+    return bool(users or orgs)
+
+
+def seed_demo(now: datetime | None = None) -> dict:
+    """Load the demo programme once; return a summary (``created`` False when already there).
+
+    ``now`` (aware) fixes the instant the data ends at; tests pass one to pin the pay period.
+    Commits once at the end.
+    """
+    env = current_app.config.get("FAIRSHIFT_ENV")
+    if env not in ALLOWED_ENVS:
+        raise SeedError(
+            f"seed-demo refuses to run with the {env} config: the demo accounts share a "
+            "published password. Nothing was written."
+        )
+    if now is not None and now.tzinfo is None:
+        raise ValueError("seed_demo needs an aware datetime")
+    if demo_present():
+        return {"created": False}
+
+    started = clock.perf_counter()
+    now = (now or utcnow()).astimezone(UTC)
+    zone = local_zone()
+    today = now.astimezone(zone).date()
+    first_day = today - timedelta(days=364)
+    cfg = current_app.config
+    period = period_containing(
+        today, date.fromisoformat(cfg["PAY_PERIOD_ANCHOR"]), cfg["PAY_PERIOD_DAYS"]
+    )
+    rng = random.Random(RANDOM_SEED)
+    joined = local_midnight_utc(first_day - timedelta(days=30), zone)
+
+    orgs, sites = _organisations_and_sites()
+    people = _people(rng, orgs, sites, joined)
+    rows = _shifts(rng, people, sites, first_day, today, now, zone)
+    _top_up_demo_worker(rng, rows, people["demo_worker"], period, today, now, zone)
+    _statuses(rng, rows, people, period, now, zone)
+    rows.sort(key=lambda row: (row["start_at"], row["worker_id"]))
+    for i in range(0, len(rows), CHUNK):
+        db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
+    db.session.commit()
+
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    return {
+        "created": True,
+        "organisations": len(orgs),
+        "sites": len(sites),
+        "users": len(people["all"]),
+        "workers": len(people["workers"]),
+        "shifts": len(rows),
+        "by_status": by_status,
+        "first_day": first_day,
+        "last_day": today,
+        "period": period,
+        "accounts": [
+            (email, ", ".join(roles), _org_name(org), site or "")
+            for email, _name, roles, org, site in DEMO_ACCOUNTS
+        ],
+        "seconds": clock.perf_counter() - started,
+    }
+
+
+def _org_name(key: str) -> str:
+    return FUNDER if key == "funder" else next(p[1] for p in PROVIDERS if p[0] == key)
+
+
+def _organisations_and_sites() -> tuple[dict[str, Organisation], dict[str, Site]]:
+    """The funder and two providers; each St. Louis site belongs to one provider."""
+    orgs = {"funder": Organisation(name=FUNDER, kind="funder")}
+    for key, name, _domain, _sites in PROVIDERS:
+        orgs[key] = Organisation(name=name, kind="provider")
+    db.session.add_all(orgs.values())
+    db.session.flush()
+    sites = {
+        site: Site(name=site, organisation_id=orgs[key].id)
+        for key, _name, _domain, names in PROVIDERS
+        for site in names
+    }
+    db.session.add_all(sites.values())
+    db.session.flush()
+    return orgs, sites
+
+
+def _people(
+    rng: random.Random, orgs: dict[str, Organisation], sites: dict[str, Site], joined: datetime
+) -> dict:
+    """The SPEC accounts, the other staff and the workers; one argon2 hash shared by all."""
+    domains = {key: domain for key, _name, domain, _sites in PROVIDERS}
+    domains["funder"] = FUNDER_DOMAIN
+
+    def add(email: str, name: str, roles, org: str, site: str | None) -> User:
+        user = User(
+            email=email,
+            name=name,
+            organisation_id=orgs[org].id,
+            site_id=sites[site].id if site else None,
+            created_at=joined,
+        )
+        user.roles = roles
+        db.session.add(user)
+        return user
+
+    # Worker names pair shuffled first and last names, so no two workers share either.
+    firsts, lasts = FIRST_NAMES[:], LAST_NAMES[:]
+    rng.shuffle(firsts)
+    rng.shuffle(lasts)
+    names = [f"{first} {last}" for first, last in zip(firsts, lasts, strict=False)]
+
+    def address(name: str, org: str) -> str:
+        first, last = (part.lower() for part in name.split(" ", 1))
+        return f"{first}.{last.replace(' ', '')}@{domains[org]}"
+
+    accounts = {
+        email: add(email, name, roles, org, site) for email, name, roles, org, site in DEMO_ACCOUNTS
+    }
+    staff = [
+        add(address(name, org), name, roles, org, site) for name, roles, org, site in OTHER_STAFF
+    ]
+    demo_site = next(site for email, *_, site in DEMO_ACCOUNTS if email == DEMO_WORKER)
+    workers = [accounts[DEMO_WORKER]]
+    for key, _name, _domain, site_names in PROVIDERS:
+        for site in site_names:
+            count = WORKERS_PER_SITE[site] - (site == demo_site)
+            for _ in range(count):
+                name = names.pop()
+                workers.append(add(address(name, key), name, ("worker",), key, site))
+    everyone = [*accounts.values(), *staff, *workers[1:]]
+    # argon2 is slow on purpose: hash once, share the hash (every demo password is the same).
+    accounts[DEMO_WORKER].set_password(DEMO_PASSWORD)
+    for user in everyone:
+        user.password_hash = accounts[DEMO_WORKER].password_hash
+    db.session.flush()
+
+    supervisors = {
+        user.site_id: user.id
+        for user in [*accounts.values(), *staff]
+        if "supervisor" in user.roles and user.site_id
+    }
+    return {
+        "all": everyone,
+        "workers": workers,
+        "demo_worker": accounts[DEMO_WORKER],
+        "supervisors": supervisors,
+    }
+
+
+def _shifts(
+    rng: random.Random,
+    people: dict,
+    sites: dict[str, Site],
+    first_day: date,
+    today: date,
+    now: datetime,
+    zone,
+) -> list[dict]:
+    """Twelve months of finished shifts per worker: 3-5 a week, never overlapping."""
+    org_sites: dict[int, list[int]] = {}
+    for site in sites.values():
+        org_sites.setdefault(site.organisation_id, []).append(site.id)
+    workers = people["workers"]
+    # A few people joined during the year (never the demo worker, who is workers[0]).
+    late = set(rng.sample(range(1, len(workers)), 4))
+    first_sunday = first_day - timedelta(days=(first_day.weekday() + 1) % 7)
+    rows: list[dict] = []
+    for index, worker in enumerate(workers):
+        pattern = rng.choice(PATTERNS)
+        per_week = rng.choice([(1, 3, 2), (1, 2, 3), (2, 3, 1)])  # weights of 3, 4, 5 shifts
+        start_day = first_day + timedelta(days=rng.randint(45, 240) if index in late else 0)
+        away = [s for s in org_sites[worker.organisation_id] if s != worker.site_id]
+        prev_end: datetime | None = None
+        week = first_sunday
+        while week <= today:
+            count = rng.choices((3, 4, 5), weights=per_week)[0]
+            for offset in sorted(rng.sample(range(7), count)):
+                day = week + timedelta(days=offset)
+                if day < start_day or day > today:
+                    continue
+                picked = _pick(rng, pattern, day, prev_end, zone)
+                if picked is None or picked[2] > now:  # only shifts already worked
+                    continue
+                shift_type, start, end, break_minutes = picked
+                site_id = rng.choice(away) if away and rng.random() < 0.08 else worker.site_id
+                rows.append(
+                    _row(rng, worker, site_id, shift_type, start, end, break_minutes, note=True)
+                )
+                prev_end = end
+            week += timedelta(days=7)
+    return rows
+
+
+def _pick(
+    rng: random.Random, pattern, day: date, prev_end: datetime | None, zone
+) -> tuple[str, datetime, datetime, int] | None:
+    """A shift on a local day in the worker's pattern, rested after the last; None if none fits."""
+    for _ in range(4):
+        group = rng.choices((DAY, EVENING, NIGHT), weights=pattern)[0]
+        shift_type, start, end, break_minutes = rng.choice(group)
+        late_start = rng.choice((0, 0, 0, 15, 30))
+        overrun = rng.choice((0, 0, 0, 0, 15, 30, 45, 60))
+        try:
+            start_at, end_at = local_span_to_utc(
+                day, _clock(start, late_start), _clock(end, late_start + overrun), zone
+            )
+        except NonexistentLocalTime:  # e.g. ending at 02:15 the night clocks spring forward
+            continue
+        if prev_end is not None and start_at < prev_end + MIN_REST:
+            continue
+        if end_at - start_at > timedelta(hours=MAX_SHIFT_HOURS):
+            continue
+        return shift_type, start_at, end_at, break_minutes
+    return None
+
+
+def _clock(hhmm: str, plus_minutes: int) -> time:
+    """A wall-clock time a few minutes after ``hhmm``, wrapping at midnight."""
+    hours, minutes = map(int, hhmm.split(":"))
+    total = (hours * 60 + minutes + plus_minutes) % (24 * 60)
+    return time(total // 60, total % 60)
+
+
+def _row(
+    rng: random.Random,
+    worker: User,
+    site_id: int,
+    shift_type: str,
+    start: datetime,
+    end: datetime,
+    break_minutes: int,
+    note: bool,
+) -> dict:
+    """One bulk-insert row; status and review fields are filled in by ``_statuses``."""
+    conflicts, engaged, referrals = _outputs(rng, shift_type)
+    return {
+        "worker_id": worker.id,
+        "organisation_id": worker.organisation_id,
+        "site_id": site_id,
+        "shift_type": shift_type,
+        "start_at": start,
+        "end_at": end,
+        "break_minutes": break_minutes,
+        "worked_minutes": int((end - start).total_seconds() // 60) - break_minutes,
+        "conflicts_interrupted": conflicts,
+        "individuals_engaged": engaged,
+        "referrals": referrals,
+        "note": rng.choice(NOTES[shift_type]) if note and rng.random() < 0.35 else "",
+        "status": "submitted",
+        "return_reason": None,
+        "reviewed_by_id": None,
+        "reviewed_at": None,
+        "created_at": None,
+        "updated_at": None,
+    }
+
+
+def _outputs(rng: random.Random, shift_type: str) -> tuple[int, int, int]:
+    """Conflicts interrupted (0-3), individuals engaged (0-12), referrals (0-3) for a shift."""
+    if shift_type in ("training", "admin"):
+        return 0, 0, 0
+    conflicts = rng.choices((0, 1, 2, 3), weights=(55, 28, 12, 5))[0]
+    referrals = rng.choices((0, 1, 2, 3), weights=(50, 30, 15, 5))[0]
+    if shift_type == "street_outreach":
+        engaged = rng.randint(2, 12)
+    elif shift_type == "hospital_response":
+        conflicts, engaged = min(conflicts, 2), rng.randint(1, 6)
+    elif shift_type == "community_event":
+        conflicts, engaged = min(conflicts, 1), rng.randint(4, 12)
+    else:  # on call
+        conflicts, engaged, referrals = min(conflicts, 2), rng.randint(0, 5), min(referrals, 2)
+    return conflicts, engaged, referrals
+
+
+def _top_up_demo_worker(
+    rng: random.Random,
+    rows: list[dict],
+    worker: User,
+    period: Period,
+    today: date,
+    now: datetime,
+    zone,
+) -> None:
+    """Make sure the demo worker has a few shifts in the current pay period.
+
+    Early in a period the random schedule may give them none yet; short shifts from the
+    period's first day onwards fill in, the last ones possibly later today (a planned shift,
+    starting less than a day from now, as the shift form allows).
+    """
+    period_start = local_midnight_utc(period.start, zone)
+    mine = [row for row in rows if row["worker_id"] == worker.id]
+    needed = MIN_DEMO_CURRENT - sum(row["start_at"] >= period_start for row in mine)
+    gap = timedelta(hours=1)
+    day = period.start
+    while needed > 0 and day <= today:
+        for shift_type, start, end, break_minutes in TOP_UP:
+            try:
+                start_at, end_at = local_span_to_utc(day, _clock(start, 0), _clock(end, 0), zone)
+            except NonexistentLocalTime:
+                continue
+            if start_at < period_start or start_at > now + MAX_FUTURE:
+                continue
+            if any(
+                row["start_at"] < end_at + gap and start_at < row["end_at"] + gap for row in mine
+            ):
+                continue
+            row = _row(
+                rng, worker, worker.site_id, shift_type, start_at, end_at, break_minutes, False
+            )
+            rows.append(row)
+            mine.append(row)
+            needed -= 1
+            if needed == 0:
+                break
+        day += timedelta(days=1)
+
+
+def _statuses(
+    rng: random.Random, rows: list[dict], people: dict, period: Period, now: datetime, zone
+) -> None:
+    """Approved before the current period; submitted or approved in it; returned for the demo.
+
+    The reviewer is the supervisor of the worker's home site, the one whose review scope holds
+    the shift (portal.shifts.service.review_scope).
+    """
+    period_start = local_midnight_utc(period.start, zone)
+    home = {worker.id: worker.site_id for worker in people["workers"]}
+    supervisors = people["supervisors"]
+    demo_id = people["demo_worker"].id
+    current = sorted(
+        (r for r in rows if r["worker_id"] == demo_id and r["start_at"] >= period_start),
+        key=lambda r: r["start_at"],
+    )
+    returned = {id(r) for r in current[: 2 if len(current) >= 5 else 1]}
+    keep_open = {id(current[-1])} if len(current) >= 2 else set()
+    for row in rows:
+        created = min(row["end_at"] + timedelta(minutes=rng.randint(20, 600)), now)
+        reviewed = min(created + timedelta(hours=rng.randint(3, 60)), now)
+        if id(row) in returned:
+            row["status"] = "returned"
+            row["return_reason"] = rng.choice(RETURN_REASONS)
+        elif row["start_at"] < period_start:
+            row["status"] = "approved"
+        elif (
+            id(row) not in keep_open
+            and row["end_at"] <= now - timedelta(days=1)
+            and rng.random() < 0.6
+        ):
+            row["status"] = "approved"
+        else:
+            reviewed = None
+        if reviewed is not None:
+            row["reviewed_by_id"] = supervisors[home[row["worker_id"]]]
+            row["reviewed_at"] = reviewed
+        row["created_at"] = created
+        row["updated_at"] = reviewed or created
 
 
 def register_cli(app) -> None:
     """Register the seed commands."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the fictional demo programme and its accounts (refused in production)."""
+        try:
+            summary = seed_demo()
+        except SeedError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not summary["created"]:
+            click.echo(ALREADY_PRESENT)
+            return
+        click.echo(_report(summary))
+
+
+def _report(summary: dict) -> str:
+    """The summary the command prints: what was created, and how to sign in."""
+    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(summary["by_status"].items()))
+    period = summary["period"]
+    lines = [
+        f"Demo data created in {summary['seconds']:.1f} s (all names are fictional):",
+        f"  {summary['organisations']} organisations, {summary['sites']} sites, "
+        f"{summary['users']} people ({summary['workers']} workers)",
+        f"  {summary['shifts']:,} shifts from {summary['first_day']:%b %-d, %Y} to "
+        f"{summary['last_day']:%b %-d, %Y} ({statuses})",
+        f"  current pay period: {period.start:%b %-d} to {period.last_day:%b %-d, %Y}",
+        f"Sign in at /login with the password {DEMO_PASSWORD} as:",
+    ]
+    width = max(len(email) for email, *_ in summary["accounts"])
+    for email, roles, org, site in summary["accounts"]:
+        where = f"{org}, {site}" if site else org
+        lines.append(f"  {email:<{width}}  {roles:<10}  {where}")
+    return "\n".join(lines)

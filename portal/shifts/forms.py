@@ -56,7 +56,7 @@ class ShiftForm(FlaskForm):
     end_time = LocalTimeField(
         "End",
         validators=[InputRequired(message="Enter the end time.")],
-        description="Earlier than the start? The shift ends the next day.",
+        render_kw={"aria-describedby": "overnight-help"},
     )
     site_id = SelectField("Site", coerce=int, validators=[DataRequired(message="Choose a site.")])
     shift_type = SelectField(
