@@ -11,6 +11,11 @@ from portal.forms import choices
 from portal.models import ROLE_LABELS
 
 
+def _strip(value):
+    """Surrounding spaces (a pasted address, a phone keyboard) are never meant."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class CheckboxesField(SelectMultipleField):
     """Several choices shown as checkboxes (rendered in a fieldset with a legend)."""
 
@@ -22,10 +27,13 @@ class UserForm(FlaskForm):
     """Name, e-mail, roles, organisation and home site of an account."""
 
     name = StringField(
-        "Name", validators=[DataRequired("Enter the person's name."), Length(max=120)]
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the person's name."), Length(max=120)],
     )
     email = EmailField(
         "E-mail",
+        filters=[_strip],
         validators=[
             DataRequired("Enter an e-mail address."),
             Email("Enter a valid e-mail address.", check_deliverability=False),
@@ -43,7 +51,11 @@ class UserForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.organisation_id.choices = choices((o.id, o.name) for o in organisations)
         self.site_id.choices = choices(
-            [(0, "No site")] + [(s.id, f"{s.name} ({s.organisation.name})") for s in sites]
+            [(0, "No site")]
+            + [
+                (s.id, f"{s.name} ({s.organisation.name}){'' if s.active else ' - closed'}")
+                for s in sites
+            ]
         )
 
     def add_errors(self, errors: dict[str, list[str]]) -> None:

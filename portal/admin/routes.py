@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
@@ -66,10 +66,11 @@ def new_user():
             form.add_errors(exc.errors)
         else:
             db.session.commit()
-            svc.send_invite(user)
-            flash(
-                f"Account created. {user.email} has been sent a link to set a password.", "success"
-            )
+            if _send_invite(user):
+                flash(
+                    f"Account created. {user.email} has been sent a link to set a password.",
+                    "success",
+                )
             return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, user=None), status
@@ -98,6 +99,8 @@ def edit_user(user_id: int):
         else:
             db.session.commit()
             flash("Account saved.", "success")
+            if not current_user.has_role("admin"):  # an admin who just stepped down
+                return redirect(url_for("main.home"))
             return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return (
@@ -118,6 +121,21 @@ def deactivate_user(user_id: int):
 def reactivate_user(user_id: int):
     """Reactivate an account."""
     return _set_active(user_id, True)
+
+
+def _send_invite(user: User) -> bool:
+    """E-mail a password link; on a mail failure tell the admin instead of failing the page."""
+    try:
+        svc.send_invite(user)
+    except OSError:  # smtplib errors are OSErrors too
+        current_app.logger.exception("Could not send the password link to %s", user.email)
+        flash(
+            f"The e-mail to {user.email} could not be sent. The account is saved: try "
+            '"Send a new password link" later, or check the mail settings.',
+            "warning",
+        )
+        return False
+    return True
 
 
 def _set_active(user_id: int, active: bool):
@@ -141,7 +159,6 @@ def send_link(user_id: int):
     if ActionForm().validate_on_submit():
         if not user.active:
             flash("Reactivate the account before sending a link.", "warning")
-        else:
-            svc.send_invite(user)
+        elif _send_invite(user):
             flash(f"A link to set a password has been sent to {user.email}.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

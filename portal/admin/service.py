@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.auth.service import make_password_token, normalise_email
 from portal.extensions import db
@@ -33,9 +34,15 @@ def users_select(organisation_id: int | None = None, status: str = "", q: str = 
         query = query.where(User.active.is_(True))
     elif status == "inactive":
         query = query.where(User.active.is_(False))
-    if q.strip():
-        like = f"%{q.strip().lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    term = q.strip().lower()
+    if term:
+        # autoescape: "%" and "_" typed in the search box are plain characters, not wildcards.
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).contains(term, autoescape=True),
+                sa.func.lower(User.email).contains(term, autoescape=True),
+            )
+        )
     return query
 
 
@@ -48,7 +55,10 @@ def all_sites() -> list[Site]:
     """Every site with its organisation, for the site picker."""
     return list(
         db.session.scalars(
-            sa.select(Site).join(Site.organisation).order_by(Organisation.name, Site.name)
+            sa.select(Site)
+            .join(Site.organisation)
+            .options(contains_eager(Site.organisation))
+            .order_by(Organisation.name, Site.name)
         )
     )
 
@@ -69,7 +79,7 @@ def _validate(
     organisation_id: int,
     site_id: int | None,
     roles: set[str],
-    user_id: int | None,
+    user: User | None,
 ) -> None:
     if not roles:
         errors.setdefault("roles", []).append("Give the person at least one role.")
@@ -81,8 +91,15 @@ def _validate(
             errors.setdefault("site_id", []).append(
                 "Choose a site of the person's organisation, or no site."
             )
+        elif not site.active and (user is None or user.site_id != site.id):
+            # Someone already at a site that has since closed may keep it; nobody new joins it.
+            errors.setdefault("site_id", []).append(
+                "That site is closed. Choose an open site, or no site."
+            )
     taken = db.session.scalar(
-        sa.select(User.id).where(User.email == email, User.id != (user_id or 0))
+        sa.select(User.id).where(
+            sa.func.lower(User.email) == email, User.id != (user.id if user else 0)
+        )
     )
     if taken:
         errors.setdefault("email", []).append("Another account already uses this e-mail.")
@@ -101,8 +118,7 @@ def create_user(
         name=name.strip(), email=email, organisation_id=organisation_id, site_id=site_id or None
     )
     user.roles = roles
-    db.session.add(user)
-    db.session.flush()
+    _save_or_refuse_taken_email(user)
     return user
 
 
@@ -118,7 +134,7 @@ def update_user(
     """Change an account's details and roles, keeping at least one active admin."""
     email = normalise_email(email)
     errors: dict[str, list[str]] = {}
-    _validate(errors, email, organisation_id, site_id, roles, user.id)
+    _validate(errors, email, organisation_id, site_id, roles, user)
     if "admin" in user.roles and "admin" not in roles and user.active and active_admin_count() <= 1:
         who = "your own" if user.id == actor.id else "the last active admin's"
         errors.setdefault("roles", []).append(
@@ -131,7 +147,21 @@ def update_user(
     user.organisation_id = organisation_id
     user.site_id = site_id or None
     user.roles = roles
+    _save_or_refuse_taken_email(user)
     return user
+
+
+def _save_or_refuse_taken_email(user: User) -> None:
+    """Flush in a savepoint: an e-mail taken by a simultaneous request is a form error, not a 500.
+
+    The check in _validate answers the usual case; the unique constraint settles a race.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AccountError({"email": ["Another account already uses this e-mail."]}) from exc
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

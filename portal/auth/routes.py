@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -58,14 +60,30 @@ def login():
 
 
 def throttled_login_page(error):
-    """The sign-in page with a clear message, status 429."""
-    form = LoginForm(formdata=None, email=request.form.get("email", ""))
-    retry = getattr(error, "retry_after", None)
-    form.password.errors.append(
-        "Too many failed sign-ins. Wait a few minutes, then try again."
-        + (f" (about {int(retry) // 60 + 1} min)" if retry else "")
+    """The sign-in page with a clear message, status 429 (called by the 429 error handler)."""
+    form = LoginForm(
+        formdata=None,
+        email=request.form.get("email", ""),
+        next=request.form.get("next") or request.args.get("next", ""),
     )
+    message = "Too many failed sign-ins. Wait a few minutes, then try again."
+    minutes = _minutes_until_reset()
+    if minutes:
+        message += f" (about {minutes} min)"
+    # An unvalidated form's errors are an immutable tuple: replace, don't append.
+    form.password.errors = [message]
     return render_template("auth/login.html", form=form), 429
+
+
+def _minutes_until_reset() -> int | None:
+    """Whole minutes until the breached limit lets this caller try again, if known."""
+    try:
+        reset_at = limiter.current_limit.reset_at if limiter.current_limit else None
+    except Exception:  # noqa: BLE001 - the storage may be unreachable; the page still renders
+        return None
+    if not reset_at:
+        return None
+    return max(1, round((reset_at - time.time()) / 60))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -36,8 +36,16 @@ def is_safe_next(target: str | None) -> bool:
 
     Only a local absolute path is accepted: it starts with a single "/", carries no scheme or
     host, and holds no backslash or control character (browsers read "/\\evil" as "//evil").
+    The percent-decoded form must pass too, so "/%5Cevil" or "/%2F%2Fevil" cannot turn into
+    another host behind a proxy or framework that decodes the path once.
     """
-    if not target or not target.startswith("/") or target.startswith("//"):
+    if not target or not isinstance(target, str):
+        return False
+    return all(_is_local_path(candidate) for candidate in (target, unquote(target)))
+
+
+def _is_local_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
         return False
     if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
