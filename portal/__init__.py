@@ -49,11 +49,13 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, auth, main, shifts
+    from portal import admin, auth, hr, main, pay, shifts
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(shifts.bp)
+    app.register_blueprint(pay.bp)
+    app.register_blueprint(hr.bp)
     app.register_blueprint(admin.bp)
 
     from portal import errors, web

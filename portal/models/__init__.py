@@ -1,6 +1,17 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
 from portal.models.org import ORG_KINDS, Organisation, Site
+from portal.models.pay import (
+    CLASSIFICATIONS,
+    WEEKDAYS,
+    Benchmark,
+    PayDifferential,
+    PayPeriod,
+    PayPolicy,
+    PayRate,
+    PayStatement,
+    ShiftStipend,
+)
 from portal.models.shift import (
     EDITABLE_STATUSES,
     MAX_SHIFT_HOURS,
@@ -11,6 +22,15 @@ from portal.models.shift import (
 from portal.models.user import ROLE_LABELS, ROLES, User, UserRole
 
 __all__ = [
+    "CLASSIFICATIONS",
+    "WEEKDAYS",
+    "Benchmark",
+    "PayDifferential",
+    "PayPeriod",
+    "PayPolicy",
+    "PayRate",
+    "PayStatement",
+    "ShiftStipend",
     "EDITABLE_STATUSES",
     "MAX_SHIFT_HOURS",
     "ORG_KINDS",

@@ -54,6 +54,10 @@ class Shift(db.Model):
     return_reason: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a closed period's statement paid this shift: from then on it is locked.
+    paid_in_period_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pay_periods.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -83,7 +87,7 @@ class Shift(db.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
+        return self.status in EDITABLE_STATUSES and self.paid_in_period_id is None
 
     @property
     def type_label(self) -> str:

@@ -1,1 +1,7 @@
-"""Pay: periods now; rates, policy and statements come with the pay issue."""
+"""Pay: what a worker will be paid and why (/pay), and the arithmetic behind it (rules.py)."""
+
+from flask import Blueprint
+
+bp = Blueprint("pay", __name__)
+
+from portal.pay import routes  # noqa: E402,F401

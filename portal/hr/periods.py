@@ -1,0 +1,1 @@
+"""Views: /hr/periods (closing pay periods, statements, CSV)."""

@@ -1,0 +1,358 @@
+"""Pay arithmetic: pure functions, no database, no Flask.
+
+Gross pay for one worker over one pay period, from approved shifts, effective-dated rates and
+the organisation's pay policy, following the FLSA:
+
+- Hours are real elapsed time (DST-correct) minus the unpaid break. A shift is cut at local
+  midnight (a rate takes effect on a date) and at the workweek boundary (overtime is weekly).
+  A break is spread over the shift in proportion to elapsed time (the portal does not record
+  when it was taken).
+- Non-exempt employees: hours over the threshold in a workweek are overtime. The week's regular
+  rate is its straight-time earnings (hours x rate in force, differentials, non-discretionary
+  stipends) divided by its hours: the FLSA weighted average when several rates apply. The
+  overtime premium is (multiplier - 1) x regular rate x overtime hours, on top of straight time.
+- Exempt employees: annual salary / periods per year, whatever the hours, accrued day by day so a
+  raise in mid-period is prorated. Effective hourly = pay / hours worked.
+- Contractors: hours x rate, no overtime, no differentials, plus stipends.
+- Arithmetic is exact (fractions) until a statement line is rounded half-up to the cent, once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+CLASSIFICATIONS = ("employee_nonexempt", "employee_exempt", "contractor")
+CENT = Decimal("0.01")
+ZERO = Fraction(0)
+
+
+class PayRuleError(ValueError):
+    """Input the arithmetic cannot price (e.g. a shift worked with no rate in force)."""
+
+
+@dataclass(frozen=True)
+class WorkedShift:
+    """An approved shift, as the arithmetic needs it."""
+
+    id: int
+    start: datetime  # aware
+    end: datetime  # aware
+    break_minutes: int = 0
+    shift_type: str = "street_outreach"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A pay rate in force from a date until the next one."""
+
+    effective_from: date
+    classification: str
+    hourly: Decimal | None = None
+    annual_salary: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Differential:
+    """Extra pay per hour worked inside a daily local time window (22:00-06:00 crosses midnight)."""
+
+    name: str
+    start: time
+    end: time
+    per_hour: Decimal
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An organisation's pay policy."""
+
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Chicago"))
+    workweek_start: int = 6  # weekday(): 0 Monday ... 6 Sunday
+    period_days: int = 14
+    overtime_threshold: Decimal = Decimal(40)
+    overtime_multiplier: Decimal = Decimal("1.5")
+    differentials: tuple[Differential, ...] = ()
+    stipends: tuple[tuple[str, Decimal], ...] = ()  # (shift type, amount per shift)
+
+    @property
+    def periods_per_year(self) -> Fraction:
+        return Fraction(364, self.period_days)
+
+    def stipend_for(self, shift_type: str) -> Fraction:
+        return sum((Fraction(a) for t, a in self.stipends if t == shift_type), ZERO)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Part of a shift inside one local day (and so inside one workweek)."""
+
+    shift_id: int
+    day: date
+    week: date  # first local day of the workweek
+    hours: Fraction  # paid hours, break removed
+    differential_hours: Fraction  # paid hours inside any differential window
+    differential_pay: Fraction  # per-hour differential amounts times those hours
+
+
+def cents(value: Fraction | Decimal | int) -> Decimal:
+    """Round half-up to the cent."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def hours2(value: Fraction) -> Decimal:
+    """Hours shown with two decimals."""
+    return cents(value)
+
+
+def week_start(day: date, workweek_start: int) -> date:
+    """The first day of the workweek holding ``day``."""
+    return day - timedelta(days=(day.weekday() - workweek_start) % 7)
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _elapsed_hours(start: datetime, end: datetime) -> Fraction:
+    return Fraction(int((end - start).total_seconds()), 3600)
+
+
+def _window_overlap(start: datetime, end: datetime, diff: Differential, zone: ZoneInfo) -> Fraction:
+    """Elapsed hours of [start, end) inside the differential's daily window (local wall clock)."""
+    total = ZERO
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date()
+    while day <= last:
+        w_start = datetime.combine(day, diff.start, tzinfo=zone)
+        w_end_day = day + timedelta(days=1) if diff.end <= diff.start else day
+        w_end = datetime.combine(w_end_day, diff.end, tzinfo=zone)
+        lo, hi = max(start, w_start), min(end, w_end)
+        if hi > lo:
+            total += _elapsed_hours(lo, hi)
+        day += timedelta(days=1)
+    return total
+
+
+def segments(shift: WorkedShift, policy: Policy) -> list[Segment]:
+    """Cut a shift at local midnights; remove its break in proportion to elapsed time."""
+    zone = policy.zone
+    if shift.end <= shift.start:
+        raise PayRuleError(f"shift {shift.id} ends before it starts")
+    elapsed = _elapsed_hours(shift.start, shift.end)
+    worked = elapsed - Fraction(shift.break_minutes, 60)
+    if worked < 0:
+        raise PayRuleError(f"shift {shift.id} has a break longer than itself")
+    paid_share = worked / elapsed
+    out: list[Segment] = []
+    cursor = shift.start
+    while cursor < shift.end:
+        day = cursor.astimezone(zone).date()
+        next_midnight = _local_midnight(day + timedelta(days=1), zone)
+        piece_end = min(shift.end, next_midnight)
+        hours = _elapsed_hours(cursor, piece_end) * paid_share
+        diff_hours = ZERO
+        diff_pay = ZERO
+        for diff in policy.differentials:
+            inside = _window_overlap(cursor, piece_end, diff, zone) * paid_share
+            diff_hours = max(diff_hours, inside)
+            diff_pay += inside * Fraction(diff.per_hour)
+        out.append(
+            Segment(
+                shift_id=shift.id,
+                day=day,
+                week=week_start(day, policy.workweek_start),
+                hours=hours,
+                differential_hours=diff_hours,
+                differential_pay=diff_pay,
+            )
+        )
+        cursor = piece_end
+    return out
+
+
+def rate_on(rates: Sequence[Rate], day: date) -> Rate | None:
+    """The rate in force on a date: the latest that took effect on or before it."""
+    current = None
+    for rate in sorted(rates, key=lambda r: r.effective_from):
+        if rate.effective_from <= day:
+            current = rate
+    return current
+
+
+@dataclass
+class Week:
+    """One workweek of a statement (exact values; rounded only for display)."""
+
+    start: date
+    hours: Fraction = ZERO
+    regular_hours: Fraction = ZERO
+    overtime_hours: Fraction = ZERO
+    differential_hours: Fraction = ZERO
+    straight_pay: Fraction = ZERO  # hours x rates
+    differential_pay: Fraction = ZERO
+    stipends: Fraction = ZERO
+    regular_rate: Fraction = ZERO
+    overtime_premium: Fraction = ZERO
+    shift_ids: list[int] = field(default_factory=list)
+
+    @property
+    def gross(self) -> Fraction:
+        return self.straight_pay + self.differential_pay + self.stipends + self.overtime_premium
+
+
+@dataclass
+class Statement:
+    """A worker's gross pay for a period: exact weeks and cent-rounded statement lines."""
+
+    classification: str
+    weeks: list[Week]
+    hours: Fraction
+    salary: Fraction = ZERO
+
+    @property
+    def regular_hours(self) -> Decimal:
+        return hours2(sum((w.regular_hours for w in self.weeks), ZERO))
+
+    @property
+    def overtime_hours(self) -> Decimal:
+        return hours2(sum((w.overtime_hours for w in self.weeks), ZERO))
+
+    @property
+    def differential_hours(self) -> Decimal:
+        return hours2(sum((w.differential_hours for w in self.weeks), ZERO))
+
+    @property
+    def lines(self) -> dict[str, Decimal]:
+        """Statement lines, each rounded half-up to the cent once."""
+        return {
+            "regular_pay": cents(sum((w.straight_pay for w in self.weeks), ZERO) + self.salary),
+            "differential_pay": cents(sum((w.differential_pay for w in self.weeks), ZERO)),
+            "stipends": cents(sum((w.stipends for w in self.weeks), ZERO)),
+            "overtime_premium": cents(sum((w.overtime_premium for w in self.weeks), ZERO)),
+        }
+
+    @property
+    def gross(self) -> Decimal:
+        return sum(self.lines.values(), Decimal("0.00"))
+
+    @property
+    def effective_hourly(self) -> Decimal | None:
+        return cents(Fraction(self.gross) / self.hours) if self.hours else None
+
+
+def statement(
+    shifts: Iterable[WorkedShift],
+    rates: Sequence[Rate],
+    policy: Policy,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> Statement:
+    """Gross pay for a set of approved shifts.
+
+    ``period_start``/``period_end`` (end exclusive) are needed for exempt staff only: their salary
+    accrues per day of the period whatever the hours.
+    """
+    by_week: dict[date, Week] = {}
+    per_shift_type: dict[int, str] = {}
+    pieces: list[tuple[Segment, Rate]] = []
+    for shift in shifts:
+        per_shift_type[shift.id] = shift.shift_type
+        for seg in segments(shift, policy):
+            rate = rate_on(rates, seg.day)
+            if rate is None:
+                raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {shift.id})")
+            pieces.append((seg, rate))
+
+    classification = _classification(rates, pieces, period_end)
+    for seg, rate in pieces:
+        week = by_week.setdefault(seg.week, Week(start=seg.week))
+        week.hours += seg.hours
+        if seg.shift_id not in week.shift_ids:
+            week.shift_ids.append(seg.shift_id)
+        if classification == "employee_exempt":
+            continue
+        week.straight_pay += seg.hours * Fraction(rate.hourly or 0)
+        if classification == "employee_nonexempt":
+            week.differential_hours += seg.differential_hours
+            week.differential_pay += seg.differential_pay
+
+    # Stipends belong to the week the shift starts in (non-exempt and contractors).
+    if classification != "employee_exempt":
+        first_week: dict[int, date] = {}
+        for seg, _rate in pieces:
+            first_week.setdefault(seg.shift_id, seg.week)
+            first_week[seg.shift_id] = min(first_week[seg.shift_id], seg.week)
+        for shift_id, wk in first_week.items():
+            by_week[wk].stipends += policy.stipend_for(per_shift_type[shift_id])
+
+    threshold = Fraction(policy.overtime_threshold)
+    for week in by_week.values():
+        week.regular_hours = week.hours
+        if classification != "employee_nonexempt" or week.hours <= threshold:
+            continue
+        week.overtime_hours = week.hours - threshold
+        week.regular_hours = threshold
+        week.regular_rate = (week.straight_pay + week.differential_pay + week.stipends) / week.hours
+        week.overtime_premium = (
+            (Fraction(policy.overtime_multiplier) - 1) * week.regular_rate * week.overtime_hours
+        )
+
+    salary = ZERO
+    if classification == "employee_exempt":
+        salary = exempt_salary(rates, policy, period_start, period_end)
+    weeks = [by_week[k] for k in sorted(by_week)]
+    return Statement(
+        classification=classification,
+        weeks=weeks,
+        hours=sum((w.hours for w in weeks), ZERO),
+        salary=salary,
+    )
+
+
+def _classification(rates, pieces, period_end) -> str:
+    """The classification that prices the period: the one in force at its end (or last shift)."""
+    if period_end is not None:
+        rate = rate_on(rates, period_end - timedelta(days=1))
+    elif pieces:
+        rate = max((r for _s, r in pieces), key=lambda r: r.effective_from)
+    else:
+        rate = None
+    return rate.classification if rate else "employee_nonexempt"
+
+
+def exempt_salary(
+    rates: Sequence[Rate], policy: Policy, period_start: date | None, period_end: date | None
+) -> Fraction:
+    """Salary accrued day by day: each day earns annual salary / (periods per year x days)."""
+    if period_start is None or period_end is None:
+        raise PayRuleError("an exempt salary needs the period's dates")
+    per_year_days = policy.periods_per_year * policy.period_days
+    total = ZERO
+    day = period_start
+    while day < period_end:
+        rate = rate_on(rates, day)
+        if rate is not None and rate.classification == "employee_exempt" and rate.annual_salary:
+            total += Fraction(rate.annual_salary) / per_year_days
+        day += timedelta(days=1)
+    return total
+
+
+def shift_breakdown(shifts: Iterable[WorkedShift], policy: Policy) -> dict[int, dict]:
+    """Per shift: paid hours, differential hours and stipend, for "why is this my pay?"."""
+    out: dict[int, dict] = defaultdict(
+        lambda: {"hours": ZERO, "differential_hours": ZERO, "stipend": ZERO}
+    )
+    for shift in shifts:
+        entry = out[shift.id]
+        for seg in segments(shift, policy):
+            entry["hours"] += seg.hours
+            entry["differential_hours"] += seg.differential_hours
+        entry["stipend"] = policy.stipend_for(shift.shift_type)
+    return dict(out)
