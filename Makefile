@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run install migrate seed test test-sqlite test-postgres lint clean
+.PHONY: run install migrate seed test lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,10 @@ test: install  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABA
 	fi
 
 lint: install  ## static checks
-	$(VENV)/bin/ruff check portal tests config.py wsgi.py
+	$(VENV)/bin/ruff check portal tests bench config.py wsgi.py
+
+bench: install  ## benchmarks (printed; figures kept in docs/benchmarks.md)
+	$(PY) bench/close_period.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -25,13 +25,24 @@ from __future__ import annotations
 import random
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 
 from portal.extensions import db
-from portal.models import MAX_SHIFT_HOURS, Organisation, Shift, Site, User
+from portal.models import (
+    MAX_SHIFT_HOURS,
+    Organisation,
+    PayDifferential,
+    PayPolicy,
+    PayRate,
+    Shift,
+    ShiftStipend,
+    Site,
+    User,
+)
 from portal.pay.periods import Period, period_containing
 from portal.timeutil import (
     NonexistentLocalTime,
@@ -226,6 +237,8 @@ def seed_demo(now: datetime | None = None) -> dict:
     rows.sort(key=lambda row: (row["start_at"], row["worker_id"]))
     for i in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
+    _pay(rng, orgs, people, first_day - timedelta(days=30))
+    closed = _close_past_periods(orgs, today)
     db.session.commit()
 
     by_status: dict[str, int] = {}
@@ -242,12 +255,135 @@ def seed_demo(now: datetime | None = None) -> dict:
         "first_day": first_day,
         "last_day": today,
         "period": period,
+        "closed_periods": closed,
         "accounts": [
             (email, ", ".join(roles), _org_name(org), site or "")
             for email, _name, roles, org, site in DEMO_ACCOUNTS
         ],
         "seconds": clock.perf_counter() - started,
     }
+
+
+# Pay: each provider's policy, then every worker's rate history. Demo rates sit above the
+# Missouri minimum wage in force ($13.75 in 2025, $15.00 from 2026) and mostly below a living wage,
+# as the field's pay does (SPEC §1).
+POLICIES = {
+    "p1": {"differentials": [("Nights", time(22), time(6), Decimal("2.00"))],
+           "stipends": {"on_call": Decimal("40.00")}},
+    "p2": {"differentials": [], "stipends": {"on_call": Decimal("35.00")}},
+}  # fmt: skip
+STARTING_RATES = ["16.50", "17.00", "17.25", "17.50", "18.00", "18.50", "19.00", "20.00", "21.50"]
+NEW_YEAR = date(2026, 1, 1)
+
+
+def _pay(rng: random.Random, orgs: dict[str, Organisation], people: dict, since: date) -> None:
+    """Pay policies and rates: a raise at the new year for most; provider 2's first workers were
+    contractors during the hand-over, then employees; one senior worker is salaried."""
+    hr_by_org = {u.organisation_id: u.id for u in people["all"] if "hr" in u.roles}
+    for key, org in orgs.items():
+        if key not in POLICIES:
+            continue
+        anchor = date.fromisoformat(current_app.config["PAY_PERIOD_ANCHOR"])
+        db.session.add(
+            PayPolicy(organisation_id=org.id, period_anchor=anchor, workweek_start=anchor.weekday())
+        )
+        for name, start, end, amount in POLICIES[key]["differentials"]:
+            db.session.add(
+                PayDifferential(
+                    organisation_id=org.id,
+                    name=name,
+                    start_time=start,
+                    end_time=end,
+                    per_hour=amount,
+                )
+            )
+        for shift_type, amount in POLICIES[key]["stipends"].items():
+            db.session.add(
+                ShiftStipend(organisation_id=org.id, shift_type=shift_type, amount=amount)
+            )
+    p2 = orgs["p2"].id
+    rows = []
+    for n, worker in enumerate(people["workers"]):
+        set_by = hr_by_org.get(worker.organisation_id)
+        common = {
+            "worker_id": worker.id,
+            "organisation_id": worker.organisation_id,
+            "set_by_id": set_by,
+        }
+        if worker.email == DEMO_WORKER:
+            rows += [
+                {
+                    **common,
+                    "effective_from": since,
+                    "classification": "employee_nonexempt",
+                    "hourly_rate": Decimal("17.00"),
+                    "reason": "Starting rate",
+                },
+                {
+                    **common,
+                    "effective_from": NEW_YEAR,
+                    "classification": "employee_nonexempt",
+                    "hourly_rate": Decimal("18.50"),
+                    "reason": "Annual raise",
+                },
+            ]
+            continue
+        if n == 1:
+            rows.append(
+                {
+                    **common,
+                    "effective_from": since,
+                    "classification": "employee_exempt",
+                    "annual_salary": Decimal("46000.00"),
+                    "reason": "Senior outreach worker, salaried",
+                }
+            )
+            continue
+        start = Decimal(rng.choice(STARTING_RATES))
+        contractor = worker.organisation_id == p2 and n % 3 == 0
+        rows.append(
+            {
+                **common,
+                "effective_from": since,
+                "classification": "contractor" if contractor else "employee_nonexempt",
+                "hourly_rate": start,
+                "reason": "Contractor during the provider hand-over"
+                if contractor
+                else "Starting rate",
+            }
+        )
+        if contractor or rng.random() < 0.8:
+            rows.append(
+                {
+                    **common,
+                    "effective_from": NEW_YEAR,
+                    "classification": "employee_nonexempt",
+                    "hourly_rate": start + Decimal("1.00"),
+                    "reason": "Hired as an employee" if contractor else "Annual raise",
+                }
+            )
+    from portal.pay.rates import benchmarks_in_force
+
+    snapshots = {day: benchmarks_in_force(day) for day in {r["effective_from"] for r in rows}}
+    for row in rows:
+        row["benchmarks_in_force"] = snapshots[row["effective_from"]]
+    db.session.execute(sa.insert(PayRate), rows)
+    db.session.flush()
+
+
+def _close_past_periods(orgs: dict[str, Organisation], today: date) -> int:
+    """Close every ended pay period, in order, with the real closing code: past statements."""
+    from portal.pay.service import close_period, load_policy, next_period_to_close
+
+    closed = 0
+    for key, org in orgs.items():
+        if key == "funder":
+            continue
+        policy = load_policy(org.id)
+        while next_period_to_close(org.id, policy).end <= today:
+            close_period(org.id, None)
+            closed += 1
+    return closed
 
 
 def _org_name(key: str) -> str:
@@ -569,7 +705,8 @@ def _report(summary: dict) -> str:
         f"{summary['users']} people ({summary['workers']} workers)",
         f"  {summary['shifts']:,} shifts from {summary['first_day']:%b %-d, %Y} to "
         f"{summary['last_day']:%b %-d, %Y} ({statuses})",
-        f"  current pay period: {period.start:%b %-d} to {period.last_day:%b %-d, %Y}",
+        f"  current pay period: {period.start:%b %-d} to {period.last_day:%b %-d, %Y}; "
+        f"{summary['closed_periods']} earlier periods closed into statements",
         f"Sign in at /login with the password {DEMO_PASSWORD} as:",
     ]
     width = max(len(email) for email, *_ in summary["accounts"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -35,11 +36,18 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def _decimal(value) -> Decimal:
+    """Decimal from a Decimal, int, str or exact Fraction (the pay arithmetic's type)."""
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(value)
+
+
 def money(value) -> str:
     """$1,234.56 (negative amounts as -$1,234.56)."""
     if value is None:
         return ""
-    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = _decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
 
@@ -48,7 +56,7 @@ def hours(value) -> str:
     """Hours with two decimals."""
     if value is None:
         return ""
-    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    return f"{_decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
 
 
 def minutes_as_hours(value) -> str:
@@ -63,12 +71,30 @@ def local_dt(value: datetime | None, fmt: str = "%a %b %-d, %Y %H:%M") -> str:
     return to_local(value).strftime(fmt)
 
 
+def fromiso_date(value: str) -> date:
+    """An ISO date string (as stored in statement details) as a date."""
+    return date.fromisoformat(value)
+
+
+def fromiso_dt(value: str) -> datetime:
+    """An ISO datetime string (as stored in statement details) as a datetime."""
+    return datetime.fromisoformat(value)
+
+
+def prev_day(value: date) -> date:
+    """The day before: the last day of a period whose end is exclusive."""
+    return value - timedelta(days=1)
+
+
 def register(app: Flask) -> None:
     """Attach filters, the page context and response headers."""
     app.add_template_filter(money)
     app.add_template_filter(hours)
     app.add_template_filter(minutes_as_hours)
     app.add_template_filter(local_dt)
+    app.add_template_filter(fromiso_date)
+    app.add_template_filter(fromiso_dt)
+    app.add_template_filter(prev_day)
 
     @app.context_processor
     def page_context():

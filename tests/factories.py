@@ -137,3 +137,70 @@ def recent_start(days_ago: int = 1, clock: str = "09:00") -> datetime:
     """A start time a few days back, in Chicago."""
     today = datetime.now(CHICAGO).date()
     return local(today - timedelta(days=days_ago), clock)
+
+
+def make_rate(
+    worker_id: int,
+    amount: str = "20.00",
+    since: date = date(2020, 1, 1),
+    classification: str = "employee_nonexempt",
+    reason: str = "Starting rate",
+) -> int:
+    """A pay rate row (hourly, or annual salary when exempt); returns its id."""
+    from decimal import Decimal
+
+    from portal.models import PayRate
+
+    worker = db.session.get(User, worker_id)
+    exempt = classification == "employee_exempt"
+    row = PayRate(
+        worker_id=worker_id,
+        organisation_id=worker.organisation_id,
+        effective_from=since,
+        classification=classification,
+        hourly_rate=None if exempt else Decimal(amount),
+        annual_salary=Decimal(amount) if exempt else None,
+        reason=reason,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def make_statement(worker_id: int, gross: str = "100.00") -> tuple[int, int]:
+    """A closed period (Jan 4-17, 2026) with one frozen statement; returns both ids."""
+    from decimal import Decimal
+
+    from portal.models import PayPeriod, PayStatement
+
+    worker = db.session.get(User, worker_id)
+    period = PayPeriod(
+        organisation_id=worker.organisation_id,
+        start_date=date(2026, 1, 4),
+        end_date=date(2026, 1, 18),
+    )
+    db.session.add(period)
+    db.session.flush()
+    zero = Decimal("0.00")
+    statement = PayStatement(
+        period_id=period.id,
+        worker_id=worker_id,
+        organisation_id=worker.organisation_id,
+        classification="employee_nonexempt",
+        rate_text="$20.00/h",
+        hours=Decimal("5.00"),
+        regular_hours=Decimal("5.00"),
+        overtime_hours=zero,
+        differential_hours=zero,
+        regular_pay=Decimal(gross),
+        differential_pay=zero,
+        stipends=zero,
+        overtime_premium=zero,
+        adjustments=zero,
+        gross_pay=Decimal(gross),
+        effective_hourly=Decimal("20.00"),
+        details={"weeks": [], "adjustments": []},
+    )
+    db.session.add(statement)
+    db.session.flush()
+    return period.id, statement.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from tests.factories import make_shift, recent_start
+from tests.factories import make_shift, make_statement, recent_start
 
 ROLES = ["anonymous", "worker", "supervisor", "counselor", "hr", "leader", "funder", "admin"]
 
@@ -38,7 +38,17 @@ ROUTES = {
     "shifts.approve": row("POST", "/shifts/{shift}/approve", supervisor=302),
     "shifts.return_": row("POST", "/shifts/{shift}/return", supervisor=302),
     "pay.index": row("GET", "/pay", worker=200),
+    "pay.statement": row("GET", "/pay/statements/{statement}", worker=200, hr=200),
+    "hr.periods": row("GET", "/hr/periods", hr=200),
+    "hr.close_period": row("POST", "/hr/periods/close", hr=302),
+    "hr.period": row("GET", "/hr/periods/{period}", hr=200),
+    "hr.period_csv": row("GET", "/hr/periods/{period}/statements.csv", hr=200),
     "hr.index": row("GET", "/hr/", hr=200),
+    "hr.worker": row("GET", "/hr/workers/{user}", hr=200),
+    "hr.policy": row("GET", "/hr/policy", hr=200),
+    "hr.add_differential": row("POST", "/hr/policy/differentials", hr=422),
+    "hr.remove_differential": row("POST", "/hr/policy/differentials/{shift}/remove", hr=302),
+    "hr.save_stipends": row("POST", "/hr/policy/stipends", hr=302),
     "admin.index": row("GET", "/admin/", admin=302),
     "admin.users": row("GET", "/admin/users", admin=200),
     "admin.new_user": row("GET", "/admin/users/new", admin=200),
@@ -62,8 +72,9 @@ def test_route_answers_each_role(client, world, auth, app, endpoint, role):
     method, url, statuses, default = ROUTES[endpoint]
     with app.app_context():
         shift = make_shift(world["user"]["worker"], recent_start(1, "09:00"))
+        period, statement = make_statement(world["user"]["worker"])
         db.session.commit()
-    url = url.format(shift=shift, user=world["user"]["worker2"])
+    url = url.format(shift=shift, user=world["user"]["worker2"], period=period, statement=statement)
     if role != "anonymous":
         auth.as_role(role)
     data = {"reason": "Check the times.", "shift_ids": [shift]} if method == "POST" else None
@@ -78,6 +89,7 @@ def test_route_answers_each_role(client, world, auth, app, endpoint, role):
 def test_other_organisations_records_are_404_for_everyone(client, world, auth, app, role):
     with app.app_context():
         theirs = make_shift(world["user"]["worker_b"], recent_start(1, "09:00"), note="b-private")
+        period, statement = make_statement(world["user"]["worker_b"], gross="4321.00")
         db.session.commit()
     auth.as_role(role)
     for method, url in [
@@ -86,10 +98,14 @@ def test_other_organisations_records_are_404_for_everyone(client, world, auth, a
         ("POST", f"/shifts/{theirs}/delete"),
         ("POST", f"/shifts/{theirs}/approve"),
         ("POST", f"/shifts/{theirs}/return"),
+        ("GET", f"/pay/statements/{statement}"),
+        ("GET", f"/hr/periods/{period}"),
+        ("GET", f"/hr/periods/{period}/statements.csv"),
     ]:
         response = client.open(url, method=method, data={"reason": "x"})
         assert response.status_code == 404, f"{method} {url} as {role}"
         assert "b-private" not in response.get_data(as_text=True)
+        assert "4,321.00" not in response.get_data(as_text=True)
     with app.app_context():
         from portal.models import Shift
 

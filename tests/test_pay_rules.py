@@ -144,8 +144,9 @@ def test_the_night_clocks_go_back_pays_nine_hours():
 
 
 def test_break_is_unpaid():
-    st_ = statement([shift(1, date(2026, 6, 8), "08:00", 9, break_minutes=60)],
-                    [hourly("20")], POLICY)
+    st_ = statement(
+        [shift(1, date(2026, 6, 8), "08:00", 9, break_minutes=60)], [hourly("20")], POLICY
+    )
     assert st_.hours == 8 and st_.gross == Decimal("160.00")
 
 
@@ -182,17 +183,20 @@ def test_contractor_gets_no_overtime_but_stipends():
 
 def test_rounding_is_half_up_once_per_line():
     # 20 minutes at $10.00 = 3.3333... -> 3.33; 1 h 3 min at $15.50 = 16.275 -> 16.28 (half up).
-    assert statement([shift(1, date(2026, 6, 8), "08:00", 1 / 3)], [hourly("10")],
-                     POLICY).gross == Decimal("3.33")
-    assert statement([shift(1, date(2026, 6, 8), "08:00", 1.05)], [hourly("15.50")],
-                     POLICY).gross == Decimal("16.28")
+    assert statement(
+        [shift(1, date(2026, 6, 8), "08:00", 1 / 3)], [hourly("10")], POLICY
+    ).gross == Decimal("3.33")
+    assert statement(
+        [shift(1, date(2026, 6, 8), "08:00", 1.05)], [hourly("15.50")], POLICY
+    ).gross == Decimal("16.28")
     assert cents(Decimal("0.005")) == Decimal("0.01")
 
 
 def test_a_shift_before_any_rate_cannot_be_priced():
     with pytest.raises(PayRuleError, match="no pay rate in force on 2026-06-08"):
-        statement([shift(1, date(2026, 6, 8), "08:00", 8)],
-                  [hourly("20", since=date(2026, 7, 1))], POLICY)
+        statement(
+            [shift(1, date(2026, 6, 8), "08:00", 8)], [hourly("20", since=date(2026, 7, 1))], POLICY
+        )
 
 
 def test_monday_workweek():
@@ -215,16 +219,19 @@ def shift_lists(draw, max_shifts=12):
         start = datetime(2026, 6, 7, tzinfo=CHI) + timedelta(minutes=15 * draw(quarter_hours))
         length = timedelta(minutes=15 * draw(st.integers(min_value=1, max_value=48)))
         kind = draw(st.sampled_from(["street_outreach", "on_call", "training"]))
-        out.append(WorkedShift(n + 1, start.astimezone(UTC), (start + length).astimezone(UTC),
-                               0, kind))
+        out.append(
+            WorkedShift(n + 1, start.astimezone(UTC), (start + length).astimezone(UTC), 0, kind)
+        )
     return out
 
 
-policies = st.sampled_from([
-    POLICY,
-    Policy(zone=CHI, differentials=(NIGHTS,), stipends=(("on_call", Decimal("40")),)),
-    Policy(zone=CHI, workweek_start=0, overtime_multiplier=Decimal("2")),
-])
+policies = st.sampled_from(
+    [
+        POLICY,
+        Policy(zone=CHI, differentials=(NIGHTS,), stipends=(("on_call", Decimal("40")),)),
+        Policy(zone=CHI, workweek_start=0, overtime_multiplier=Decimal("2")),
+    ]
+)
 classes = st.sampled_from(["employee_nonexempt", "contractor"])
 
 
@@ -247,8 +254,10 @@ def test_splitting_a_shift_in_two_changes_nothing(shifts, rate, policy, cls, dat
     rest = [s for s in shifts if s is not target]
     whole = WorkedShift(target.id, target.start, target.end, 0, target_type)
     rates = [Rate(date(2020, 1, 1), cls, hourly=rate)]
-    assert (statement(rest + [whole], rates, policy).gross
-            == statement(rest + [first, second], rates, policy).gross)
+    assert (
+        statement(rest + [whole], rates, policy).gross
+        == statement(rest + [first, second], rates, policy).gross
+    )
 
 
 @settings(max_examples=150, deadline=None)

@@ -143,13 +143,15 @@ def upgrade():
     sa.Column('annual_salary', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('set_by_id', sa.Integer(), nullable=True),
+    sa.Column('benchmarks_in_force', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(classification = 'employee_exempt' AND annual_salary > 0) OR (classification <> 'employee_exempt' AND hourly_rate > 0)", name=op.f('ck_pay_rates_amount_for_classification')),
     sa.CheckConstraint("classification IN ('employee_nonexempt', 'employee_exempt', 'contractor')", name=op.f('ck_pay_rates_classification')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_pay_rates_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['set_by_id'], ['users.id'], name=op.f('fk_pay_rates_set_by_id_users')),
     sa.ForeignKeyConstraint(['worker_id'], ['users.id'], name=op.f('fk_pay_rates_worker_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_pay_rates'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pay_rates')),
+    sa.UniqueConstraint('worker_id', 'effective_from', name=op.f('uq_pay_rates_worker_id'))
     )
     with op.batch_alter_table('pay_rates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pay_rates_organisation_id'), ['organisation_id'], unique=False)

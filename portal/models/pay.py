@@ -36,6 +36,8 @@ class PayRate(db.Model):
     annual_salary: Mapped[Decimal | None] = mapped_column(MONEY)
     reason: Mapped[str] = mapped_column(sa.Text)
     set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The benchmark figures in force when the change was made, so an audit sees what HR saw.
+    benchmarks_in_force: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id])
@@ -43,9 +45,9 @@ class PayRate(db.Model):
 
     __table_args__ = (
         sa.Index("ix_pay_rates_worker_effective", "worker_id", "effective_from"),
-        sa.CheckConstraint(
-            f"classification IN {tuple(CLASSIFICATIONS)!r}", name="classification"
-        ),
+        # One change per worker per day: history is added to, never overwritten.
+        sa.UniqueConstraint("worker_id", "effective_from"),
+        sa.CheckConstraint(f"classification IN {tuple(CLASSIFICATIONS)!r}", name="classification"),
         sa.CheckConstraint(
             "(classification = 'employee_exempt' AND annual_salary > 0) OR "
             "(classification <> 'employee_exempt' AND hourly_rate > 0)",

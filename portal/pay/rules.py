@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from fractions import Fraction  # noqa: F401 - re-exported for callers
 from zoneinfo import ZoneInfo
 
 CLASSIFICATIONS = ("employee_nonexempt", "employee_exempt", "contractor")

@@ -69,8 +69,15 @@ def new():
         except svc.ShiftError as exc:
             form.add_errors(exc.errors)
         else:
+            late = svc.in_closed_period(shift)
             db.session.commit()
             flash(f"Shift saved: {shift.hours} hours, waiting for approval.", "success")
+            if late:
+                flash(
+                    "Its pay period is already closed: once approved, it is paid as an "
+                    "adjustment with your next statement.",
+                    "info",
+                )
             return redirect(url_for("shifts.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("shifts/form.html", form=form, shift=None), status

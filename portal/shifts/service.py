@@ -361,6 +361,25 @@ def return_shift(supervisor: User, shift: Shift, reason: str) -> None:
     shift.reviewed_at = utcnow()
 
 
+def in_closed_period(shift: Shift) -> bool:
+    """Whether a shift starts inside a pay period its organisation has already closed."""
+    from portal.models import PayPeriod
+
+    day = to_local(shift.start_at, local_zone()).date()
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PayPeriod)
+            .where(
+                PayPeriod.organisation_id == shift.organisation_id,
+                PayPeriod.start_date <= day,
+                PayPeriod.end_date > day,
+            )
+        )
+        > 0
+    )
+
+
 def default_times(now_local: datetime) -> tuple[date, time, time]:
     """Form defaults: an eight-hour shift ending now, on the quarter hour."""
     end = now_local.replace(
