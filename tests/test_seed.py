@@ -99,7 +99,7 @@ def test_creates_the_spec_accounts_and_each_signs_in(app, client, seeded):
 def test_demo_worker_sees_their_returned_shift_and_this_period(app, client, seeded):
     with app.app_context():
         worker = _user("worker@example.org")
-        start, end = _period_bounds(current_period())
+        start, end = _period_bounds(current_period(worker.organisation_id))
         in_period = db.session.scalars(
             sa.select(Shift).where(
                 Shift.worker_id == worker.id, Shift.start_at >= start, Shift.start_at < end
@@ -299,7 +299,7 @@ def test_every_shift_is_within_the_rules(app, seeded):
 
 def test_statuses_follow_the_pay_period(app, seeded):
     with app.app_context():
-        start, _end = _period_bounds(current_period())
+        start, _end = _period_bounds(current_period(_user("worker@example.org").organisation_id))
         supervisors = {
             u.id: u
             for u in db.session.scalars(

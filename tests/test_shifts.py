@@ -353,7 +353,7 @@ def test_home_shows_this_periods_hours(client, world, auth, app):
     with app.app_context():
         from portal.shifts.service import current_period
 
-        period = current_period()
+        period = current_period(world["org"]["a"])
         start = local(period.start, "09:00")
         make_shift(world["user"]["worker"], start, hours=8, status="approved")
         make_shift(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -154,14 +154,12 @@ def pending_review_select(supervisor: User) -> sa.Select:
     )
 
 
-def current_period() -> Period:
-    """The pay period holding today (pay policy settings arrive with the pay issue)."""
-    cfg = current_app.config
-    return period_containing(
-        local_today(),
-        date.fromisoformat(cfg["PAY_PERIOD_ANCHOR"]),
-        cfg["PAY_PERIOD_DAYS"],
-    )
+def current_period(organisation_id: int) -> Period:
+    """The pay period holding today, under the organisation's pay policy (one query)."""
+    from portal.pay.rates import policy_for
+
+    policy = policy_for(organisation_id)
+    return period_containing(local_today(), policy.period_anchor, policy.period_days)
 
 
 @dataclass
@@ -178,7 +176,7 @@ class WorkerHome:
 def worker_home(worker: User) -> WorkerHome:
     """This period's hours (approved and pending) and recent shifts, in two queries."""
     zone = local_zone()
-    period = current_period()
+    period = current_period(worker.organisation_id)
     start = local_midnight_utc(period.start, zone)
     end = local_midnight_utc(period.end, zone)
     totals = db.session.execute(
