@@ -39,6 +39,7 @@ lint: install  ## static checks
 
 bench: install  ## benchmarks (printed; figures kept in docs/benchmarks.md)
 	$(PY) bench/close_period.py
+	$(PY) bench/fair_pay.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -49,7 +49,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, auth, hr, main, pay, shifts
+    from portal import admin, auth, benchmarks, hr, main, pay, shifts
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -57,6 +57,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(pay.bp)
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(benchmarks.bp)
 
     from portal import errors, web
 

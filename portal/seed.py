@@ -42,6 +42,7 @@ from portal.models import (
     ShiftStipend,
     Site,
     User,
+    WageStandard,
 )
 from portal.pay.periods import Period, period_containing
 from portal.timeutil import (
@@ -274,6 +275,13 @@ POLICIES = {
 }  # fmt: skip
 STARTING_RATES = ["16.50", "17.00", "17.25", "17.50", "18.00", "18.50", "19.00", "20.00", "21.50"]
 NEW_YEAR = date(2026, 1, 1)
+DEMO_FLOOR = "Missouri minimum wage"
+DEMO_TARGETS = {
+    "Violence interrupter": "BLS OEWS median Community Health Workers (SOC 21-1094)",
+    "Outreach worker": "MIT living wage 1 adult 0 children (proxy: St. Clair County IL in the St. "
+    "Louis MSA)",
+    "Hospital responder": "BLS OEWS median Community Health Workers (SOC 21-1094)",
+}
 
 
 def _pay(rng: random.Random, orgs: dict[str, Organisation], people: dict, since: date) -> None:
@@ -361,6 +369,36 @@ def _pay(rng: random.Random, orgs: dict[str, Organisation], people: dict, since:
                     "hourly_rate": start + Decimal("1.00"),
                     "reason": "Hired as an employee" if contractor else "Annual raise",
                 }
+            )
+    titles = ["Violence interrupter", "Violence interrupter", "Outreach worker",
+              "Hospital responder"]  # fmt: skip
+    for n, worker in enumerate(people["workers"]):
+        worker.job_title = "Violence interrupter" if n == 0 else titles[n % len(titles)]
+    for key, org in orgs.items():
+        if key == "funder":
+            continue
+        set_by = hr_by_org.get(org.id)
+        db.session.add(
+            WageStandard(
+                organisation_id=org.id,
+                role="floor",
+                benchmark_name=DEMO_FLOOR,
+                effective_from=since,
+                reason="The legal minimum",
+                set_by_id=set_by,
+            )
+        )
+        for title, benchmark in DEMO_TARGETS.items():
+            db.session.add(
+                WageStandard(
+                    organisation_id=org.id,
+                    role="target",
+                    job_title=title,
+                    benchmark_name=benchmark,
+                    effective_from=since,
+                    reason="Board decision on fair pay",
+                    set_by_id=set_by,
+                )
             )
     from portal.pay.rates import benchmarks_in_force
 

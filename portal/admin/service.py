@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.auth.service import make_password_token, normalise_email
 from portal.extensions import db
@@ -25,7 +25,7 @@ def users_select(organisation_id: int | None = None, status: str = "", q: str = 
     """Users, filtered by organisation, active status and a name/e-mail search."""
     query = (
         sa.select(User)
-        .options(joinedload(User.organisation), joinedload(User.site))
+        .options(joinedload(User.organisation), joinedload(User.site), selectinload(User.role_rows))
         .order_by(User.name, User.id)
     )
     if organisation_id:

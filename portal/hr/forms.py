@@ -236,3 +236,42 @@ class StipendForm(ServiceErrors, FlaskForm):
 
 for _key, _label in SHIFT_TYPES.items():
     setattr(StipendForm, _key, NumberField(f"{_label} ($ a shift)", example="40.00"))
+
+
+class StandardForm(ServiceErrors, FlaskForm):
+    """Choose a benchmark as the organisation's floor, or as a job title's target."""
+
+    job_title = StringField(
+        "Job title",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[Length(max=80, message="Keep the job title under 80 characters.")],
+        render_kw={"list": "job-titles", "autocomplete": "off"},
+    )
+    benchmark_name = SelectField("Benchmark", validators=[DataRequired("Choose a benchmark.")])
+    effective_from = LocalDateField(
+        "From", validators=[InputRequired(message="Enter the date it applies from.")]
+    )
+    reason = TextAreaField(
+        "Why this standard",
+        validators=[Length(max=500, message="Keep the reason under 500 characters.")],
+        render_kw={"rows": 2},
+    )
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, benchmarks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.benchmark_name.choices = choices(
+            [("", "Choose…")] + [(b.name, f"{b.name}: ${b.hourly_usd}/h") for b in benchmarks]
+        )
+
+
+class JobTitleForm(FlaskForm):
+    """A worker's job title (targets are chosen per job title)."""
+
+    job_title = StringField(
+        "Job title",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[Length(max=80, message="Keep the job title under 80 characters.")],
+        render_kw={"list": "job-titles", "autocomplete": "off"},
+    )
+    submit = SubmitField("Save job title")

@@ -8,9 +8,10 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.hr import bp
-from portal.hr.forms import DifferentialForm, PolicyForm, RateForm, StipendForm
+from portal.hr.forms import DifferentialForm, JobTitleForm, PolicyForm, RateForm, StipendForm
 from portal.models import SHIFT_TYPES
 from portal.pay import rates as svc
+from portal.pay import standards
 from portal.permissions import role_required
 from portal.timeutil import local_today
 
@@ -72,6 +73,8 @@ def worker(user_id: int):
         today=today,
         form=form,
         minimum=svc.minimum_wage_on(today),
+        title_form=JobTitleForm(job_title=person.job_title),
+        titles=standards.job_titles(current_user.organisation_id),
     ), (422 if request.method == "POST" else 200)
 
 

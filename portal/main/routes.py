@@ -8,19 +8,25 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db
 from portal.main import bp
+from portal.pay import fairness
 from portal.shifts import service as shift_service
+from portal.timeutil import local_today
 
 
 @bp.route("/")
 @login_required
 def home():
     """The home page: each role's panel, the worker's and the supervisor's first."""
-    worker = supervisor = None
+    worker = supervisor = fair_pay = None
     if current_user.has_role("worker"):
         worker = shift_service.worker_home(current_user)
     if current_user.has_role("supervisor"):
         supervisor = shift_service.review_summary(current_user)
-    return render_template("main/home.html", worker=worker, supervisor=supervisor)
+    if current_user.has_role("leader"):
+        fair_pay = fairness.trend(current_user.organisation_id, local_today())
+    return render_template(
+        "main/home.html", worker=worker, supervisor=supervisor, fair_pay=fair_pay
+    )
 
 
 @bp.route("/healthz")

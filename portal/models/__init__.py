@@ -11,6 +11,7 @@ from portal.models.pay import (
     PayRate,
     PayStatement,
     ShiftStipend,
+    WageStandard,
 )
 from portal.models.shift import (
     EDITABLE_STATUSES,
@@ -31,6 +32,7 @@ __all__ = [
     "PayRate",
     "PayStatement",
     "ShiftStipend",
+    "WageStandard",
     "EDITABLE_STATUSES",
     "MAX_SHIFT_HOURS",
     "ORG_KINDS",

@@ -197,3 +197,36 @@ class Benchmark(db.Model):
             "kind IN ('legal_floor', 'living_wage', 'market', 'employer', 'peer')", name="kind"
         ),
     )
+
+
+STANDARD_ROLES = {"floor": "Floor", "target": "Target"}
+
+
+class WageStandard(db.Model):
+    """A benchmark HR chose as the organisation's floor, or as a job title's target, from a date.
+
+    The figure follows the benchmark of that name (its effective-dated values); the choice itself
+    is effective-dated too, and never edited: a new choice from a later date replaces it.
+    """
+
+    __tablename__ = "wage_standards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(10))
+    job_title: Mapped[str | None] = mapped_column(sa.String(80))  # targets only
+    benchmark_name: Mapped[str] = mapped_column(sa.String(200))
+    effective_from: Mapped[date]
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    set_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('floor', 'target')", name="role"),
+        sa.CheckConstraint(
+            "(role = 'floor' AND job_title IS NULL) OR (role = 'target' AND job_title IS NOT NULL)",
+            name="job_title_for_targets",
+        ),
+    )

@@ -56,13 +56,16 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    job_title: Mapped[str | None] = mapped_column(sa.String(80))
     # Bumped whenever every existing session must end (password set, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
     site: Mapped[Site | None] = relationship()
-    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    # Loaded when asked for: lists of thousands of workers must not fetch everyone's roles.
+    # Pages that show roles for many people use selectinload(User.role_rows).
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -341,6 +341,8 @@ def add_rate(
     _check_effective_date(errors, worker, effective_from, today)
     _check_amount(errors, classification, amount, effective_from)
     errors.raise_if_any()
+    _check_below_target(errors, worker, classification, amount, effective_from, reason)
+    errors.raise_if_any()
 
     # Serialise changes for one worker (PostgreSQL), so a double click cannot add two rows
     # for the same date between the check and the insert.
@@ -376,6 +378,28 @@ def add_rate(
     db.session.add(rate)
     db.session.flush()
     return rate
+
+
+MIN_BELOW_TARGET_REASON = 20
+
+
+def _check_below_target(
+    errors: _Errors, worker: User, classification: str, amount: Decimal, day: date, reason: str
+) -> None:
+    """A rate below the job title's target is allowed, but only with a written reason."""
+    from portal.pay import fairness
+
+    standards, benchmarks = fairness.load_standards(worker.organisation_id)
+    target = fairness.target_for(standards, benchmarks, worker.job_title, day)
+    if target is None or hourly_equivalent(classification, amount) >= target.hourly_usd:
+        return
+    if len(reason) < MIN_BELOW_TARGET_REASON:
+        errors.add(
+            "reason",
+            f"This is below the target for {worker.job_title} ({money_text(target.hourly_usd)}/h, "
+            f"{target.name}). Write why in a sentence (at least {MIN_BELOW_TARGET_REASON} "
+            "characters), e.g. the plan to reach it.",
+        )
 
 
 def _check_effective_date(errors: _Errors, worker: User, day: date | None, today: date) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import (
+    Benchmark,
     PayPeriod,
     PayRate,
     PayStatement,
@@ -28,8 +29,8 @@ from portal.models import (
     User,
     UserRole,
 )
+from portal.pay import fairness, rules
 from portal.pay import rates as pay_rates
-from portal.pay import rules
 from portal.pay.periods import Period, period_containing
 from portal.timeutil import local_midnight_utc, local_today, local_zone
 
@@ -239,6 +240,8 @@ class WorkerPay:
     statements: list[PayStatement]
     ytd: dict
     rate: rules.Rate | None
+    floor: Benchmark | None = None
+    target: Benchmark | None = None
 
 
 def worker_pay(worker: User) -> WorkerPay:
@@ -286,7 +289,10 @@ def worker_pay(worker: User) -> WorkerPay:
         .join(PayStatement.period)
         .where(PayStatement.worker_id == worker.id, PayPeriod.end_date > year_start)
     ).one()
+    standards, benchmarks = fairness.load_standards(worker.organisation_id)
     return WorkerPay(
+        floor=fairness.floor_for(standards, benchmarks, today),
+        target=fairness.target_for(standards, benchmarks, worker.job_title, today),
         period=period,
         priced=priced,
         weeks=weeks,
