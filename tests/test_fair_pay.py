@@ -344,3 +344,34 @@ def test_leader_sees_the_organisation_summary_and_its_trend(client, world, auth,
     assert "50.0%" in page and "$10,030.80" in page
     assert page.count("<meter") == 12  # eleven month-ends and today
     assert "Worker A" not in page  # aggregates only, never a person
+
+
+def test_a_rate_below_the_chosen_floor_is_refused(client, world, auth, app):
+    with app.app_context():
+        db.session.add(
+            WageStandard(
+                organisation_id=world["org"]["a"],
+                role="floor",
+                benchmark_name="City of St. Louis starting wage for city employees",
+                effective_from=date(2025, 7, 1),
+            )
+        )
+        db.session.commit()
+        day = local_today() + timedelta(days=3)
+    auth.as_role("hr")
+    response = client.post(
+        f"/hr/workers/{world['user']['worker']}",
+        data={
+            "effective_from": day.isoformat(),
+            "classification": "employee_nonexempt",
+            "hourly_rate": "19.00",
+            "annual_salary": "",
+            "reason": "A long enough reason, really.",
+        },
+    )
+    assert response.status_code == 422
+    assert "below the organisation&#39;s floor, City of St. Louis starting wage" in (
+        response.get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PayRate)) == 0

@@ -386,12 +386,22 @@ MIN_BELOW_TARGET_REASON = 20
 def _check_below_target(
     errors: _Errors, worker: User, classification: str, amount: Decimal, day: date, reason: str
 ) -> None:
-    """A rate below the job title's target is allowed, but only with a written reason."""
+    """Below the organisation's chosen floor is refused; below the job title's target is
+    allowed, but only with a written reason."""
     from portal.pay import fairness
 
     standards, benchmarks = fairness.load_standards(worker.organisation_id)
+    hourly = hourly_equivalent(classification, amount)
+    floor = fairness.floor_for(standards, benchmarks, day)
+    if floor is not None and hourly < floor.hourly_usd:
+        errors.add(
+            "amount",
+            f"This is below the organisation's floor, {floor.name} "
+            f"({money_text(floor.hourly_usd)}/h from {day_text(floor.effective_from)}).",
+        )
+        return
     target = fairness.target_for(standards, benchmarks, worker.job_title, day)
-    if target is None or hourly_equivalent(classification, amount) >= target.hourly_usd:
+    if target is None or hourly >= target.hourly_usd:
         return
     if len(reason) < MIN_BELOW_TARGET_REASON:
         errors.add(
