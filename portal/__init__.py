@@ -49,7 +49,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, auth, benchmarks, hr, main, pay, shifts
+    from portal import admin, auth, benchmarks, hr, main, pay, shifts, wellbeing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -58,6 +58,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(benchmarks.bp)
+    app.register_blueprint(wellbeing.bp)
 
     from portal import errors, web
 

@@ -21,8 +21,36 @@ from portal.models.shift import (
     Shift,
 )
 from portal.models.user import ROLE_LABELS, ROLES, User, UserRole
+from portal.models.wellbeing import (
+    CONTACT_METHODS,
+    EXPOSURE_CATEGORIES,
+    SEVERITY_WORDS,
+    SUPPORT_KINDS,
+    SUPPORT_STATUSES,
+    URGENCIES,
+    WHO5_ANSWERS,
+    WHO5_ITEMS,
+    AuditEvent,
+    CheckIn,
+    Exposure,
+    SupportNote,
+    SupportRequest,
+)
 
 __all__ = [
+    "CONTACT_METHODS",
+    "EXPOSURE_CATEGORIES",
+    "SEVERITY_WORDS",
+    "SUPPORT_KINDS",
+    "SUPPORT_STATUSES",
+    "URGENCIES",
+    "WHO5_ANSWERS",
+    "WHO5_ITEMS",
+    "AuditEvent",
+    "CheckIn",
+    "Exposure",
+    "SupportNote",
+    "SupportRequest",
     "CLASSIFICATIONS",
     "WEEKDAYS",
     "Benchmark",

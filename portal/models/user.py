@@ -57,6 +57,7 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
     job_title: Mapped[str | None] = mapped_column(sa.String(80))
+    checkin_reminders: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Bumped whenever every existing session must end (password set, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
