@@ -30,7 +30,7 @@ class CareOffer:
 
 
 def care_offer(worker: User) -> CareOffer | None:
-    """The offer to show this worker now, if the rule holds (three queries)."""
+    """The offer to show this worker now, if the rule holds (always three queries)."""
     since = utcnow() - WINDOW
     heavy = db.session.scalar(
         sa.select(sa.func.count())
@@ -47,13 +47,6 @@ def care_offer(worker: User) -> CareOffer | None:
         .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
         .limit(1)
     )
-    reason = None
-    if heavy >= HEAVY_COUNT:
-        reason = f"You have logged {heavy} heavy experiences in the last two weeks."
-    elif latest is not None and latest <= LOW_WHO5:
-        reason = "Your last check-in says things are hard right now."
-    if reason is None:
-        return None
     asked = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(SupportRequest)
@@ -63,4 +56,11 @@ def care_offer(worker: User) -> CareOffer | None:
             SupportRequest.created_at >= since,
         )
     )
+    reason = None
+    if heavy >= HEAVY_COUNT:
+        reason = f"You have logged {heavy} heavy experiences in the last two weeks."
+    elif latest is not None and latest <= LOW_WHO5:
+        reason = "Your last check-in says things are hard right now."
+    if reason is None:
+        return None
     return CareOffer(reason=reason, wellness_day_requested=bool(asked))

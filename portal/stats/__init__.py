@@ -1,0 +1,1 @@
+"""Aggregate statistics that never expose a person (SPEC §5)."""

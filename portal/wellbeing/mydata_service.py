@@ -1,0 +1,202 @@
+"""A person's own data: all of it, in plain values, and the audit of others reading it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    CheckIn,
+    Exposure,
+    PayRate,
+    PayStatement,
+    Shift,
+    SupportRequest,
+    User,
+)
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _row(obj, fields: list[str]) -> dict:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+def everything(user: User) -> dict:
+    """Profile, shifts, pay, exposures, check-ins and support requests of one person."""
+
+    def mine(model, *order):
+        return db.session.scalars(
+            sa.select(model).where(model.worker_id == user.id).order_by(*order)
+        ).all()
+
+    requests = db.session.scalars(
+        sa.select(SupportRequest)
+        .options(selectinload(SupportRequest.notes))
+        .where(SupportRequest.worker_id == user.id)
+        .order_by(SupportRequest.created_at)
+    ).all()
+    return {
+        "profile": {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "roles": sorted(user.roles),
+            "organisation": user.organisation.name,
+            "site": user.site.name if user.site else None,
+            "job_title": user.job_title,
+            "checkin_reminders": user.checkin_reminders,
+            "created_at": _plain(user.created_at),
+        },  # fmt: skip
+        "shifts": [
+            _row(
+                s,
+                [
+                    "id",
+                    "start_at",
+                    "end_at",
+                    "break_minutes",
+                    "worked_minutes",
+                    "shift_type",
+                    "site_id",
+                    "conflicts_interrupted",
+                    "individuals_engaged",
+                    "referrals",
+                    "note",
+                    "status",
+                    "return_reason",
+                    "paid_in_period_id",
+                ],
+            )
+            for s in mine(Shift, Shift.start_at)
+        ],  # fmt: skip
+        "pay_rates": [
+            _row(
+                r,
+                [
+                    "id",
+                    "effective_from",
+                    "classification",
+                    "hourly_rate",
+                    "annual_salary",
+                    "reason",
+                    "created_at",
+                ],
+            )
+            for r in mine(PayRate, PayRate.effective_from)
+        ],  # fmt: skip
+        "pay_statements": [
+            _row(
+                p,
+                [
+                    "id",
+                    "period_id",
+                    "classification",
+                    "rate_text",
+                    "hours",
+                    "regular_hours",
+                    "overtime_hours",
+                    "differential_hours",
+                    "regular_pay",
+                    "differential_pay",
+                    "stipends",
+                    "overtime_premium",
+                    "adjustments",
+                    "gross_pay",
+                    "effective_hourly",
+                ],
+            )
+            for p in mine(PayStatement, PayStatement.id)
+        ],  # fmt: skip
+        "exposures": [
+            _row(
+                e,
+                [
+                    "id",
+                    "occurred_at",
+                    "shift_id",
+                    "category",
+                    "severity",
+                    "note",
+                    "offer_status",
+                    "created_at",
+                ],
+            )
+            for e in mine(Exposure, Exposure.occurred_at)
+        ],  # fmt: skip
+        "checkins": [
+            _row(
+                c,
+                [
+                    "id",
+                    "created_at",
+                    "item1",
+                    "item2",
+                    "item3",
+                    "item4",
+                    "item5",
+                    "score",
+                    "note",
+                    "wants_outreach",
+                    "share_with_counsellors",
+                ],
+            )
+            for c in mine(CheckIn, CheckIn.created_at)
+        ],  # fmt: skip
+        "support_requests": [
+            {
+                **_row(
+                    r,
+                    [
+                        "id",
+                        "created_at",
+                        "kind",
+                        "urgency",
+                        "contact_method",
+                        "contact_time",
+                        "note",
+                        "source",
+                        "status",
+                        "wellness_date",
+                        "scheduled_for",
+                        "closed_at",
+                    ],
+                ),
+                "notes": [_row(n, ["created_at", "body"]) for n in r.notes],
+            }
+            for r in requests
+        ],  # fmt: skip
+        "wellbeing_record_views": [
+            {"at": _plain(at), "by": name, "role": role, "record": f"{rtype} {rid}"}
+            for at, name, role, rtype, rid in who_viewed(user)
+        ],
+    }
+
+
+def who_viewed(user: User) -> list[tuple]:
+    """Reads of this person's wellbeing records by anyone else: when, who, role, which record."""
+    return db.session.execute(
+        sa.select(
+            AuditEvent.at, User.name, AuditEvent.actor_role, AuditEvent.record_type,
+            AuditEvent.record_id,
+        )
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.subject_id == user.id,
+            AuditEvent.action == "wellbeing.read",
+            AuditEvent.actor_id != user.id,
+        )
+        .order_by(AuditEvent.at.desc())
+        .limit(500)
+    ).all()  # fmt: skip
