@@ -46,6 +46,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "FairShift <no-reply@fairshift.invalid>")
     MAIL_DIR = os.environ.get("MAIL_DIR")  # default: <instance>/mail
     INVITE_TOKEN_HOURS = _int("INVITE_TOKEN_HOURS", 72)
+    # The portal's public address, for links in mail sent without a request (reminders).
+    PUBLIC_URL = os.environ.get("FAIRSHIFT_PUBLIC_URL")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)

@@ -68,6 +68,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.seed import register_cli
 
     register_cli(app)
+    from portal.wellbeing.checkin_service import register_checkin_cli
+
+    register_checkin_cli(app)
     return app
 
 

@@ -239,6 +239,7 @@ def seed_demo(now: datetime | None = None) -> dict:
     for i in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
     _pay(rng, orgs, people, first_day - timedelta(days=30))
+    _wellbeing(rng, people, rows, now)
     closed = _close_past_periods(orgs, today)
     db.session.commit()
 
@@ -406,6 +407,85 @@ def _pay(rng: random.Random, orgs: dict[str, Organisation], people: dict, since:
     for row in rows:
         row["benchmarks_in_force"] = snapshots[row["effective_from"]]
     db.session.execute(sa.insert(PayRate), rows)
+    db.session.flush()
+
+
+EXPOSURE_NOTES = [
+    "Could not sleep after this one.",
+    "Talked it through with my partner on the team.",
+    "Kept seeing it on the drive home.",
+    "",
+    "",
+]
+CATEGORY_WEIGHTS = {
+    "shooting_scene": 3, "witnessed_violence": 4, "hospital_bedside": 3, "death_notification": 2,
+    "threatened_assaulted": 1, "child_victim": 1, "retaliation_mediation": 3, "other": 1,
+}  # fmt: skip
+
+
+def _wellbeing(rng: random.Random, people: dict, shift_rows: list[dict], now: datetime) -> None:
+    """Exposures on some shifts, fortnightly WHO-5 check-ins, and support requests in every state.
+
+    All fictional; the notes are generic. Counsellors' queues and the dashboards' suppressed
+    aggregates have something to show."""
+    from portal.models import CheckIn, Exposure, SupportNote, SupportRequest
+
+    counselor = next(u for u in people["all"] if "counselor" in u.roles)
+    categories = list(CATEGORY_WEIGHTS)
+    weights = list(CATEGORY_WEIGHTS.values())
+    exposures, checkins = [], []
+    for row in shift_rows:
+        if row["end_at"] > now or rng.random() > 0.08:
+            continue
+        category = rng.choices(categories, weights)[0]
+        severity = rng.choices([1, 2, 3, 4, 5], [3, 4, 3, 1.5, 0.5])[0]
+        exposures.append({
+            "worker_id": row["worker_id"], "organisation_id": row["organisation_id"],
+            "occurred_at": row["start_at"] + (row["end_at"] - row["start_at"]) / 2,
+            "category": category, "severity": severity, "note": rng.choice(EXPOSURE_NOTES),
+            "offer_status": ("declined" if rng.random() < 0.6 else "accepted")
+            if severity >= 4 or category == "threatened_assaulted" else None,
+            "created_at": row["end_at"],
+        })  # fmt: skip
+    for worker in people["workers"]:
+        base = rng.randint(9, 20)
+        day = now - timedelta(days=rng.randint(0, 13))
+        while day > now - timedelta(days=360):
+            if rng.random() < 0.7:
+                items = [max(0, min(5, base // 4 + rng.randint(-1, 1))) for _ in range(5)]
+                checkins.append({
+                    "worker_id": worker.id, "organisation_id": worker.organisation_id,
+                    **{f"item{i + 1}": v for i, v in enumerate(items)}, "score": sum(items) * 4,
+                    "note": "", "wants_outreach": sum(items) * 4 <= 28 and rng.random() < 0.5,
+                    "share_with_counsellors": rng.random() < 0.3, "created_at": day,
+                })  # fmt: skip
+            day -= timedelta(days=14)
+    db.session.execute(sa.insert(Exposure), exposures)
+    db.session.execute(sa.insert(CheckIn), checkins)
+    demo = people["demo_worker"]
+    states = [
+        ("counselling_session", "soon", "scheduled", 6),
+        ("after_incident", "urgent", "acknowledged", 2),
+        ("financial_help", "whenever", "closed", 40),
+    ]
+    for n, worker in enumerate(people["workers"][:12]):
+        kind, urgency, status, days_ago = states[n % len(states)] if n else states[0]
+        created = now - timedelta(days=days_ago, hours=n)
+        req = SupportRequest(
+            worker_id=worker.id, organisation_id=worker.organisation_id, kind=kind,
+            urgency=urgency, contact_method="phone", contact_time="evenings after 6",
+            status=status if n % 4 else "open", created_at=created,
+            counselor_id=counselor.id if status != "open" and n % 4 else None,
+            acknowledged_at=created + timedelta(hours=3) if n % 4 else None,
+            scheduled_for=now + timedelta(days=2) if status == "scheduled" and n % 4 else None,
+            closed_at=created + timedelta(days=5) if status == "closed" and n % 4 else None,
+        )  # fmt: skip
+        db.session.add(req)
+        if worker is demo:
+            db.session.flush()
+            db.session.add(SupportNote(
+                request_id=req.id, author_id=counselor.id, created_at=created + timedelta(hours=4),
+                body="Called and talked for 20 minutes. Session booked for Thursday."))  # fmt: skip
     db.session.flush()
 
 

@@ -57,6 +57,9 @@ ROUTES = {
     "hr.save_stipends": row("POST", "/hr/policy/stipends", hr=302),
     "benchmarks.index": row("GET", "/hr/benchmarks/", hr=200),
     "benchmarks.import_csv": row("POST", "/hr/benchmarks/import", hr=422),
+    "wellbeing.my_data": row("GET", "/my-data", default=200),
+    "wellbeing.my_data_json": row("GET", "/my-data.json", default=200),
+    "wellbeing.my_data_csv": row("GET", "/my-data.csv", default=200),
     "admin.index": row("GET", "/admin/", admin=302),
     "admin.users": row("GET", "/admin/users", admin=200),
     "admin.new_user": row("GET", "/admin/users/new", admin=200),
@@ -64,6 +67,32 @@ ROUTES = {
     "admin.deactivate_user": row("POST", "/admin/users/{user}/deactivate", admin=302),
     "admin.reactivate_user": row("POST", "/admin/users/{user}/reactivate", admin=302),
     "admin.send_link": row("POST", "/admin/users/{user}/send-link", admin=302),
+    # Check-ins: the id is never the viewer's own here, so 404 for all; the owner, the counsellor
+    # (outreach or consent) and every other role against a real record: tests/test_checkins.py.
+    "wellbeing.checkins": row("GET", "/checkins", worker=200),
+    "wellbeing.checkin_new": row("GET", "/checkins/new", worker=200),
+    "wellbeing.checkin": row("GET", "/checkins/{shift}"),
+    "wellbeing.checkin_delete": row("POST", "/checkins/{shift}/delete"),
+    "wellbeing.checkin_reminders": row("POST", "/checkins/reminders", worker=302),
+    # Exposures: the id is never the viewer's own here, so 404 for all; the owner's own answers
+    # (200/302) and every other role against a real record are in tests/test_exposures.py.
+    "wellbeing.exposures": row("GET", "/exposures", worker=200),
+    "wellbeing.exposure_new": row("POST", "/exposures/new", worker=422),
+    "wellbeing.exposure": row("GET", "/exposures/{shift}"),
+    "wellbeing.exposure_offer_accept": row("POST", "/exposures/{shift}/offer/accept"),
+    "wellbeing.exposure_offer_decline": row("POST", "/exposures/{shift}/offer/decline"),
+    "wellbeing.exposure_delete": row("POST", "/exposures/{shift}/delete"),
+    # Support requests: the id is never a request here, so 404 for all; the owner, counsellors
+    # of the same and of another organisation, and every other role: tests/test_support.py.
+    "wellbeing.support": row("GET", "/support", worker=200),
+    "wellbeing.support_new": row("GET", "/support/new", worker=200),
+    "wellbeing.support_queue": row("GET", "/support/queue", counselor=200),
+    "wellbeing.support_request": row("GET", "/support/{shift}"),
+    "wellbeing.support_cancel": row("POST", "/support/{shift}/cancel"),
+    "wellbeing.support_acknowledge": row("POST", "/support/{shift}/acknowledge"),
+    "wellbeing.support_note": row("POST", "/support/{shift}/notes"),
+    "wellbeing.support_schedule": row("POST", "/support/{shift}/schedule"),
+    "wellbeing.support_close": row("POST", "/support/{shift}/close"),
 }
 
 

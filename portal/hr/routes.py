@@ -14,6 +14,7 @@ from portal.pay import rates as svc
 from portal.pay import standards
 from portal.permissions import role_required
 from portal.timeutil import local_today
+from portal.wellbeing.support_service import wellness_days_off
 
 
 @bp.context_processor
@@ -28,7 +29,8 @@ def index():
     """The organisation's workers with their classification, current rate and next change."""
     today = local_today()
     lines = svc.roster(current_user.organisation_id, today)
-    return render_template("hr/index.html", lines=lines, today=today)
+    days_off = wellness_days_off(current_user.organisation_id)
+    return render_template("hr/index.html", lines=lines, today=today, days_off=days_off)
 
 
 @bp.route("/workers/<int:user_id>", methods=["GET", "POST"])

@@ -11,6 +11,8 @@ from portal.main import bp
 from portal.pay import fairness
 from portal.shifts import service as shift_service
 from portal.timeutil import local_today
+from portal.wellbeing.care import care_offer
+from portal.wellbeing.support_service import wellness_days_off
 
 
 @bp.route("/")
@@ -18,14 +20,23 @@ from portal.timeutil import local_today
 def home():
     """The home page: each role's panel, the worker's and the supervisor's first."""
     worker = supervisor = fair_pay = None
+    care = None
     if current_user.has_role("worker"):
         worker = shift_service.worker_home(current_user)
+        care = care_offer(current_user)
+    days_off = None
     if current_user.has_role("supervisor"):
         supervisor = shift_service.review_summary(current_user)
+        days_off = wellness_days_off(current_user.organisation_id, site_id=current_user.site_id)
     if current_user.has_role("leader"):
         fair_pay = fairness.trend(current_user.organisation_id, local_today())
     return render_template(
-        "main/home.html", worker=worker, supervisor=supervisor, fair_pay=fair_pay
+        "main/home.html",
+        worker=worker,
+        supervisor=supervisor,
+        fair_pay=fair_pay,
+        care=care,
+        days_off=days_off,
     )
 
 

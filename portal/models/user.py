@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -58,6 +58,7 @@ class User(UserMixin, db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
     job_title: Mapped[str | None] = mapped_column(sa.String(80))
     checkin_reminders: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    checkin_reminder_sent_on: Mapped[date | None]  # the weekly reminder is sent once
     # Bumped whenever every existing session must end (password set, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,151 @@
+"""Support forms: the worker's request, and the counsellor's note and schedule."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.forms import choices
+from portal.models import CONTACT_METHODS, SUPPORT_KINDS, URGENCIES
+from portal.shifts.forms import LocalDateField, LocalTimeField
+from portal.wellbeing import support_service as svc
+
+
+class OptionalDateField(LocalDateField):
+    """A date input that may be left blank (browsers send an empty string, not nothing)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class SupportForm(FlaskForm):
+    """Ask for support: a few taps on a phone, and a date only for a wellness day."""
+
+    kind = RadioField(
+        "What would help?",
+        choices=choices(SUPPORT_KINDS.items()),
+        invalid_choice_message="Choose what kind of support you would like.",
+    )
+    urgency = RadioField(
+        "How soon?",
+        choices=choices(URGENCIES.items()),
+        invalid_choice_message="Choose how soon you would like to hear from someone.",
+    )
+    contact_method = RadioField(
+        "How should someone contact you?",
+        choices=choices(CONTACT_METHODS.items()),
+        invalid_choice_message="Choose how you would like to be contacted.",
+    )
+    contact_time = StringField(
+        "When is a good time?",
+        validators=[
+            InputRequired(message=svc.CONTACT_TIME_MISSING),
+            Length(
+                max=svc.CONTACT_TIME_MAX,
+                message=f"Keep this under {svc.CONTACT_TIME_MAX} characters.",
+            ),
+        ],
+        description="For example: evenings after 6, or any time.",
+        render_kw={"autocomplete": "off", "maxlength": svc.CONTACT_TIME_MAX},
+    )
+    wellness_date = OptionalDateField(
+        "Day off (for a wellness day)",
+        description=(
+            f"Today or within the next {svc.WELLNESS_DAY_AHEAD} days. Your supervisor and HR "
+            "see only that you are off that day, never why."
+        ),
+    )
+    note = TextAreaField(
+        "Anything you would like them to know",
+        validators=[Length(max=svc.NOTE_MAX, message="Keep the note under 2,000 characters.")],
+        description="Optional. Only you and the counsellors see this.",
+        render_kw={"rows": 4},
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.wellness_date.render_kw = {
+            "min": today.isoformat(),
+            "max": (today + timedelta(days=svc.WELLNESS_DAY_AHEAD)).isoformat(),
+        }
+        self.form_errors_extra: list[str] = []
+
+    def validate_wellness_date(self, field) -> None:
+        """Required for a wellness day, today or later within the window; ignored otherwise."""
+        if field.process_errors or self.kind.data != "wellness_day":
+            return
+        probe = svc.SupportInput(
+            kind="wellness_day", urgency=None, contact_method=None, wellness_date=field.data
+        )
+        svc.check_wellness_date(probe, self.today)
+        if probe.errors.get("wellness_date"):
+            raise ValidationError(probe.errors["wellness_date"][0])
+
+    def to_input(self) -> svc.SupportInput:
+        """The chosen and typed values for the service."""
+        return svc.SupportInput(
+            kind=self.kind.data,
+            urgency=self.urgency.data,
+            contact_method=self.contact_method.data,
+            contact_time=self.contact_time.data or "",
+            note=self.note.data or "",
+            wellness_date=self.wellness_date.data,
+        )
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show a service refusal on the fields it names ("" means the whole form)."""
+        _add_errors(self, errors)
+
+
+class NoteForm(FlaskForm):
+    """A counsellor records contact made, or the plan."""
+
+    body = TextAreaField(
+        "Record contact",
+        validators=[
+            InputRequired(message="Write what happened, for example “Called, no answer.”"),
+            Length(max=svc.NOTE_MAX, message="Keep the note under 2,000 characters."),
+        ],
+        description="The worker sees this note, with your first name and the time.",
+        render_kw={"rows": 3},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_errors_extra: list[str] = []
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show a service refusal on the fields it names."""
+        _add_errors(self, errors)
+
+
+class ScheduleForm(FlaskForm):
+    """When the counsellor and the worker will talk or meet (local date and time)."""
+
+    day = LocalDateField("Date", validators=[InputRequired(message="Enter the date.")])
+    time = LocalTimeField("Time", validators=[InputRequired(message="Enter the time.")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_errors_extra: list[str] = []
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show a service refusal on the fields it names."""
+        _add_errors(self, errors)
+
+
+def _add_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
+    """Service messages on their fields; unknown names go to the top of the form."""
+    for name, messages in errors.items():
+        target = getattr(form, name, None) if name else None
+        if target is None or not hasattr(target, "errors"):
+            form.form_errors_extra.extend(messages)
+        else:
+            target.errors = list(target.errors) + messages
