@@ -63,6 +63,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SHIFTS_PER_PAGE = 20
+    COUNSELING_CANCEL_HOURS = _int("COUNSELING_CANCEL_HOURS", 24)  # free cancel/reschedule before
+    COUNSELING_YEARLY_ALLOWANCE = _int("COUNSELING_YEARLY_ALLOWANCE", 12)  # sessions a year
+    COUNSELING_DAYS_AHEAD = _int("COUNSELING_DAYS_AHEAD", 14)  # open slots shown
     PROXY_FIX = _int("PROXY_FIX", 0)  # number of trusted proxies in front of the app
 
 

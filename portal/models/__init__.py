@@ -1,5 +1,14 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
+from portal.models.counseling import (
+    ACTIVE_BOOKING,
+    BOOKING_STATUSES,
+    MODES,
+    AvailabilityRule,
+    Booking,
+    CounselingSlot,
+    TimeOff,
+)
 from portal.models.org import ORG_KINDS, Organisation, Site
 from portal.models.pay import (
     CLASSIFICATIONS,
@@ -38,6 +47,13 @@ from portal.models.wellbeing import (
 )
 
 __all__ = [
+    "ACTIVE_BOOKING",
+    "BOOKING_STATUSES",
+    "MODES",
+    "AvailabilityRule",
+    "Booking",
+    "CounselingSlot",
+    "TimeOff",
     "CONTACT_METHODS",
     "EXPOSURE_CATEGORIES",
     "SEVERITY_WORDS",
