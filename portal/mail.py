@@ -14,8 +14,13 @@ from flask import current_app
 from portal.timeutil import utcnow
 
 
-def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send one plain-text message and return it (tests read it back)."""
+def send_mail(
+    to: str, subject: str, body: str, attachments: list[tuple[str, str, bytes | str]] = ()
+) -> EmailMessage:
+    """Send one plain-text message and return it (tests read it back).
+
+    ``attachments``: (filename, MIME type such as "text/calendar; method=REQUEST", content).
+    """
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
@@ -23,6 +28,15 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="fairshift.invalid")
     msg.set_content(body)
+    for filename, mime, content in attachments:
+        kind, _, params = mime.partition(";")
+        maintype, subtype = kind.strip().split("/", 1)
+        data = content.encode() if isinstance(content, str) else content
+        extra = dict(
+            p.strip().split("=", 1) for p in params.split(";") if "=" in p
+        )  # e.g. method=REQUEST for calendar invitations
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename,
+                           params=extra)  # fmt: skip
 
     if cfg.get("MAIL_SERVER"):
         _send_smtp(msg, cfg)
@@ -59,6 +73,8 @@ def _write_to_folder(msg: EmailMessage) -> None:
     path = os.path.join(folder, f"{utcnow():%Y%m%dT%H%M%S%f}-{slug}.eml")
     with open(path, "wb") as fh:
         fh.write(bytes(msg))
+    body = msg.get_body(preferencelist=("plain",))
     current_app.logger.info(
-        "Mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, msg.get_content()
-    )
+        "Mail to %s: %s (written to %s)\n%s",
+        msg["To"], msg["Subject"], path, body.get_content() if body else "",
+    )  # fmt: skip
