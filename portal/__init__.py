@@ -72,6 +72,12 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.wellbeing.checkin_service import register_checkin_cli
 
     register_checkin_cli(app)
+    from portal.counseling.availability import register_counseling_cli
+
+    register_counseling_cli(app)
+    from portal.counseling.reminders import register_reminder_cli
+
+    register_reminder_cli(app)
     return app
 
 

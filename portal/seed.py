@@ -240,6 +240,7 @@ def seed_demo(now: datetime | None = None) -> dict:
         db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
     _pay(rng, orgs, people, first_day - timedelta(days=30))
     _wellbeing(rng, people, rows, now)
+    _counseling(people, now)
     closed = _close_past_periods(orgs, today)
     db.session.commit()
 
@@ -487,6 +488,34 @@ def _wellbeing(rng: random.Random, people: dict, shift_rows: list[dict], now: da
                 request_id=req.id, author_id=counselor.id, created_at=created + timedelta(hours=4),
                 body="Called and talked for 20 minutes. Session booked for Thursday."))  # fmt: skip
     db.session.flush()
+
+
+def _counseling(people: dict, now: datetime) -> None:
+    """The demo counsellor's weekly hours (three modes), slots for the coming weeks, and one
+    session booked by the demo worker; uses the real availability and booking code."""
+    from portal.counseling.availability import add_rule, generate_slots
+    from portal.counseling.booking_service import book
+    from portal.models import CounselingSlot
+
+    counselor = next(u for u in people["all"] if "counselor" in u.roles)
+    today = now.astimezone(local_zone()).date()
+    hours = [
+        (1, time(9), time(12), "in_person", "Dutchtown office, room 2", ""),
+        (3, time(13), time(17), "video", "", "https://video.example.org/fairshift-counselling"),
+        (4, time(17), time(20), "phone", "", ""),
+    ]
+    for weekday, start, end, mode, location, link in hours:
+        add_rule(counselor, weekday, start, end, 50, mode, location, link, today, None, today)
+    generate_slots(counselor.id, today + timedelta(days=28), now)
+    db.session.flush()
+    first = db.session.scalar(
+        sa.select(CounselingSlot)
+        .where(CounselingSlot.counselor_id == counselor.id,
+               CounselingSlot.start_at > now + timedelta(days=2))
+        .order_by(CounselingSlot.start_at).limit(1)
+    )  # fmt: skip
+    if first is not None:
+        book(people["demo_worker"], first, now=now)
 
 
 def _close_past_periods(orgs: dict[str, Organisation], today: date) -> int:

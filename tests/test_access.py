@@ -93,6 +93,28 @@ ROUTES = {
     "wellbeing.support_note": row("POST", "/support/{shift}/notes"),
     "wellbeing.support_schedule": row("POST", "/support/{shift}/schedule"),
     "wellbeing.support_close": row("POST", "/support/{shift}/close"),
+    # Counselling, the counsellor's side: ids are never the counsellor's own records here, so 404
+    # for all; owners and other counsellors: tests/test_counseling_counselor.py.
+    "counseling.availability": row("GET", "/counseling/availability", counselor=200),
+    "counseling.add_rule": row("POST", "/counseling/availability/rules", counselor=422),
+    "counseling.remove_rule": row("POST", "/counseling/availability/rules/{shift}/remove"),
+    "counseling.add_slot": row("POST", "/counseling/availability/slots", counselor=422),
+    "counseling.withdraw_slot": row("POST", "/counseling/availability/slots/{shift}/withdraw"),
+    "counseling.add_time_off": row("POST", "/counseling/availability/time-off", counselor=422),
+    "counseling.sessions": row("GET", "/counseling/sessions", counselor=200),
+    "counseling.cancel_session": row("POST", "/counseling/sessions/{shift}/cancel"),
+    "counseling.complete_session": row("POST", "/counseling/sessions/{shift}/complete"),
+    "counseling.missed_session": row("POST", "/counseling/sessions/{shift}/missed"),
+    "counseling.book_for_request": row("GET", "/support/{shift}/book"),
+    # Counselling, the worker's side: the ids are never a slot or booking here, so 404 for all;
+    # owners, counsellors of both organisations and every other role: test_counseling_booking.py.
+    "counseling.index": row("GET", "/counseling", worker=200),
+    "counseling.book": row("POST", "/counseling/slots/{shift}/book"),
+    "counseling.booking": row("GET", "/bookings/{shift}"),
+    "counseling.booking_ics_file": row("GET", "/bookings/{shift}/session.ics"),
+    "counseling.cancel": row("POST", "/bookings/{shift}/cancel"),
+    "counseling.delete_booking": row("POST", "/bookings/{shift}/delete"),
+    "counseling.reschedule": row("GET", "/bookings/{shift}/reschedule"),
 }
 
 

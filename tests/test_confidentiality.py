@@ -12,7 +12,15 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import AuditEvent, CheckIn, Exposure, SupportNote, SupportRequest
+from portal.models import (
+    AuditEvent,
+    Booking,
+    CheckIn,
+    CounselingSlot,
+    Exposure,
+    SupportNote,
+    SupportRequest,
+)
 from portal.timeutil import utcnow
 from tests.factories import make_rate, make_shift, make_statement, recent_start
 
@@ -63,11 +71,31 @@ def records(app, world):
         db.session.add_all([exposure, checkin, request])
         db.session.flush()
         db.session.add(SupportNote(request_id=request.id, author_id=u["counselor"], body=COUNSEL))
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(days=2)
+        slot = CounselingSlot(
+            counselor_id=u["counselor"],
+            organisation_id=world["org"]["a"],
+            start_at=start,
+            end_at=start + timedelta(minutes=50),
+            mode="in_person",
+            location="Room 2",
+        )
+        db.session.add(slot)
+        db.session.flush()
+        booking = Booking(
+            slot_id=slot.id,
+            active_slot_id=slot.id,
+            worker_id=u["worker"],
+            organisation_id=world["org"]["a"],
+            support_request_id=request.id,
+        )
+        db.session.add(booking)
         db.session.commit()
         return {
             "shift_id": shift, "user_id": u["worker"], "statement_id": statement,
             "period_id": period, "exposure_id": exposure.id, "checkin_id": checkin.id,
-            "request_id": request.id, "differential_id": 1, "token": "not-a-token",
+            "request_id": request.id, "booking_id": booking.id, "slot_id": slot.id,
+            "differential_id": 1, "token": "not-a-token",
         }  # fmt: skip
 
 
@@ -134,3 +162,30 @@ def test_the_worker_sees_who_read_their_records(app, client, auth, records):
     assert data["wellbeing_record_views"][0]["by"] == "Counselor A"
     csv_text = client.get("/my-data.csv").get_data(as_text=True)
     assert CHECKIN in csv_text and "record_type,record_id,field,value" in csv_text
+
+
+def test_the_worker_downloads_and_deletes_a_past_booking(app, client, auth, records):
+    from portal.models import Booking
+
+    auth.as_role("worker")
+    data = client.get("/my-data.json").get_json()
+    assert data["bookings"][0]["id"] == records["booking_id"]
+    assert data["bookings"][0]["counsellor"] == "Counselor A"
+    # an upcoming session must be cancelled first
+    response = client.post(f"/bookings/{records['booking_id']}/delete", follow_redirects=True)
+    assert "Cancel this session first" in response.get_data(as_text=True)
+    with app.app_context():
+        booking = db.session.get(Booking, records["booking_id"])
+        booking.status, booking.active_slot_id = "cancelled", None
+        db.session.commit()
+    response = client.post(f"/bookings/{records['booking_id']}/delete", follow_redirects=True)
+    assert "The booking is deleted." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Booking, records["booking_id"]) is None
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "booking.deleted")
+        ).all()
+        assert [r.record_id for r in rows] == [records["booking_id"]]
+    auth.logout()
+    auth.as_role("worker2")
+    assert client.post(f"/bookings/{records['booking_id']}/delete").status_code == 404

@@ -6,12 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
+    Booking,
     CheckIn,
+    CounselingSlot,
     Exposure,
     PayRate,
     PayStatement,
@@ -176,6 +178,33 @@ def everything(user: User) -> dict:
                 "notes": [_row(n, ["created_at", "body"]) for n in r.notes],
             }
             for r in requests
+        ],  # fmt: skip
+        "bookings": [
+            {
+                **_row(
+                    b,
+                    [
+                        "id",
+                        "status",
+                        "created_at",
+                        "cancelled_at",
+                        "cancelled_by",
+                        "cancel_message",
+                        "called_to_incident",
+                        "support_request_id",
+                    ],
+                ),
+                "starts_at": _plain(b.slot.start_at),
+                "ends_at": _plain(b.slot.end_at),
+                "mode": b.slot.mode,
+                "counsellor": b.slot.counselor.name,
+            }
+            for b in db.session.scalars(
+                sa.select(Booking)
+                .options(joinedload(Booking.slot).joinedload(CounselingSlot.counselor))
+                .where(Booking.worker_id == user.id)
+                .order_by(Booking.created_at)
+            )
         ],  # fmt: skip
         "wellbeing_record_views": [
             {"at": _plain(at), "by": name, "role": role, "record": f"{rtype} {rid}"}
