@@ -241,7 +241,12 @@ def book(
     now = now or utcnow()
     if slot.organisation_id != worker.organisation_id or slot.counselor_id == worker.id:
         raise BookingError(NOT_YOURS)
-    if slot.withdrawn:
+    # Lock the slot (PostgreSQL) so a counsellor withdrawing it at this instant waits for us,
+    # and read its state afresh. SQLite writers already hold the database lock.
+    withdrawn = db.session.scalar(
+        sa.select(CounselingSlot.withdrawn).where(CounselingSlot.id == slot.id).with_for_update()
+    )
+    if withdrawn:
         raise BookingError(GONE)
     if slot.start_at <= now:
         raise BookingError(PAST)
