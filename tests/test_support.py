@@ -870,3 +870,19 @@ def test_time_off_partial_shows_name_and_date_only(app, world):
     with app.test_request_context("/"):
         empty = render_template("wellbeing/support_time_off.html", days_off=[])
     assert "No time off coming up." in empty
+
+
+def test_counsellor_home_counts_what_waits(client, world, auth, app):
+    from portal.models import User
+    from portal.wellbeing.requests import create_request
+
+    with app.app_context():
+        worker = db.session.get(User, world["user"]["worker"])
+        create_request(worker, "peer_support", urgency="urgent", note="home-count-marker")
+        create_request(worker, "financial_help", urgency="whenever")
+        db.session.commit()
+    auth.as_role("counselor")
+    page = client.get("/").get_data(as_text=True)
+    assert "<dt>Requests waiting</dt><dd>2</dd>" in page
+    assert "<dt>Urgent</dt><dd>1</dd>" in page
+    assert "home-count-marker" not in page

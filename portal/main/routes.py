@@ -24,7 +24,9 @@ def home():
     if current_user.has_role("worker"):
         worker = shift_service.worker_home(current_user)
         care = care_offer(current_user)
-    days_off = None
+    days_off = counselor = None
+    if current_user.has_role("counselor"):
+        counselor = counselor_summary(current_user)
     if current_user.has_role("supervisor"):
         supervisor = shift_service.review_summary(current_user)
         days_off = wellness_days_off(current_user.organisation_id, site_id=current_user.site_id)
@@ -37,7 +39,36 @@ def home():
         fair_pay=fair_pay,
         care=care,
         days_off=days_off,
+        counselor=counselor,
     )
+
+
+def counselor_summary(user) -> dict:
+    """Requests waiting in the counsellor's organisation, and their next sessions (two queries)."""
+    from portal.models import Booking, CounselingSlot, SupportRequest
+    from portal.timeutil import utcnow
+
+    waiting = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(sa.case((SupportRequest.urgency == "urgent", 1))),
+        ).where(
+            SupportRequest.organisation_id == user.organisation_id,
+            SupportRequest.status == "open",
+            SupportRequest.worker_id != user.id,
+        )
+    ).one()
+    sessions = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .join(CounselingSlot, CounselingSlot.id == Booking.slot_id)
+        .where(
+            CounselingSlot.counselor_id == user.id,
+            Booking.status == "booked",
+            CounselingSlot.start_at >= utcnow(),
+        )
+    )
+    return {"open": waiting[0], "urgent": waiting[1], "sessions": sessions}
 
 
 @bp.route("/healthz")
