@@ -49,7 +49,18 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import admin, auth, benchmarks, counseling, hr, main, pay, shifts, wellbeing
+    from portal import (
+        admin,
+        auth,
+        benchmarks,
+        counseling,
+        dashboard,
+        hr,
+        main,
+        pay,
+        shifts,
+        wellbeing,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -60,6 +71,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(benchmarks.bp)
     app.register_blueprint(wellbeing.bp)
     app.register_blueprint(counseling.bp)
+    app.register_blueprint(dashboard.bp)
 
     from portal import errors, web
 

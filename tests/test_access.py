@@ -115,6 +115,8 @@ ROUTES = {
     "counseling.cancel": row("POST", "/bookings/{shift}/cancel"),
     "counseling.delete_booking": row("POST", "/bookings/{shift}/delete"),
     "counseling.reschedule": row("GET", "/bookings/{shift}/reschedule"),
+    "dashboard.index": row("GET", "/dashboard", leader=200, funder=200),
+    "dashboard.table_csv": row("GET", "/dashboard/wellbeing.csv", leader=200, funder=200),
 }
 
 

@@ -1,0 +1,59 @@
+"""Dashboard views: a leader sees their own organisation, a funder sees every provider."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from portal.dashboard import bp, service
+from portal.permissions import role_required
+from portal.timeutil import local_today
+
+
+def _tables():
+    """The viewer's tables for the requested range, or the error and the range's defaults."""
+    today = local_today()
+    if current_user.has_role("leader"):
+        sites = service.organisation_sites(current_user.organisation_id)
+        rng = service.parse_range(request.args, today, set(sites))
+        return rng, sites, service.leader_tables(current_user.organisation_id, rng, today, sites)
+    rng = service.parse_range(request.args, today)
+    return rng, {}, service.funder_tables(rng, today)
+
+
+@bp.route("/dashboard")
+@role_required("leader", "funder")
+def index():
+    """Programme, workforce, pay (leaders) and wellbeing figures, each as a table."""
+    try:
+        rng, sites, tables = _tables()
+    except service.RangeError as error:
+        rng = service.default_range(local_today())
+        return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
+                               tables={}, args=request.args), 422  # fmt: skip
+    return render_template("dashboard/index.html", error=None, rng=rng, sites=sites,
+                           tables=tables, args=request.args)  # fmt: skip
+
+
+@role_required("leader", "funder")
+def table_csv():
+    """One of the dashboard's tables, with the same parameters, as CSV."""
+    name = request.url_rule.rule.removeprefix("/dashboard/").removesuffix(".csv")
+    try:
+        rng, _sites, tables = _tables()
+    except service.RangeError as error:
+        return Response(str(error) + "\n", status=422, mimetype="text/plain")
+    if name not in tables:
+        abort(404)
+    filename = f"{name}-{rng.start.isoformat()}-{rng.last_day.isoformat()}.csv"
+    return Response(
+        tables[name].csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# One fixed URL per table, no URL variable: every download is a plain route that the access and
+# confidentiality suites visit. The view reads which table from the rule.
+for _name in service.TABLE_NAMES:
+    bp.add_url_rule(f"/dashboard/{_name}.csv", view_func=table_csv)

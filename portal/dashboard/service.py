@@ -1,0 +1,431 @@
+"""Dashboard figures: aggregates only, grouped in SQL, a fixed number of queries whatever the data.
+
+Every figure is returned as a Table of display values, so the page and its CSV download come from
+the same function and cannot disagree. Wellbeing figures go through portal.wellbeing.stats, which
+suppresses small cells (SPEC §5); programme outputs count events and are shown as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.extensions import db
+from portal.models import (
+    CLASSIFICATIONS,
+    Organisation,
+    PayPeriod,
+    PayRate,
+    PayStatement,
+    Shift,
+    Site,
+    User,
+    UserRole,
+)
+from portal.pay import fairness
+from portal.stats.suppression import SUPPRESSED
+from portal.timeutil import local_midnight_utc, local_zone, month_bounds_utc
+from portal.wellbeing import stats as wellbeing_stats
+
+MAX_DAYS = 5 * 366
+TOTAL = "Total"
+NO_SITE = "No site"
+OUTPUT_COLUMNS = ["Shifts", "Hours worked", "Conflicts interrupted", "Individuals engaged",
+                  "Referrals"]  # fmt: skip
+WELLBEING_COLUMNS = {
+    "exposures": "Exposures",
+    "exposures_per_100h": "Exposures per 100 shift-hours",
+    "who5_mean": "WHO-5 mean",
+    "who5_low_share": "WHO-5 at or below 50 (%)",
+    "support_requests": "Support requests",
+}
+
+# Every table a dashboard can show, leader's and funder's (each role downloads only its own).
+TABLE_NAMES = (
+    "programme-sites", "programme-organisations", "programme-months", "workforce-sites",
+    "workforce-titles", "workforce-classifications", "workforce-organisations", "pay",
+    "wellbeing",
+)  # fmt: skip
+
+
+class RangeError(ValueError):
+    """The requested dates or site cannot be used; the message says why."""
+
+
+@dataclass
+class Range:
+    """A date range [start, end) of local dates, and an optional site."""
+
+    start: date
+    end: date  # exclusive
+    site_id: int | None = None
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+@dataclass
+class Table:
+    """One table as shown and as downloaded: header, rows of display values, an optional bar."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    bar: int | None = None  # index of a whole-number column drawn as a <meter>
+    note: str = ""
+
+    @property
+    def bar_max(self) -> int:
+        if self.bar is None:
+            return 0
+        return max((r[self.bar] for r in self.rows[:-1] if isinstance(r[self.bar], int)), default=0)
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(self.columns)
+        writer.writerows(self.rows)
+        return out.getvalue()
+
+
+# --- the range --------------------------------------------------------------------------------
+
+
+def default_range(today: date) -> Range:
+    """The last 12 full local months."""
+    first = today.replace(day=1)
+    return Range(first.replace(year=first.year - 1), first)
+
+
+def parse_range(args, today: date, site_ids: set[int] | None = None) -> Range:
+    """from/to (ISO dates, both included) and site from GET parameters; RangeError on bad input."""
+    default = default_range(today)
+    try:
+        start = date.fromisoformat(args["from"]) if args.get("from") else default.start
+    except ValueError:
+        raise RangeError("The start date must be a date written as YYYY-MM-DD.") from None
+    try:
+        end = date.fromisoformat(args["to"]) + timedelta(days=1) if args.get("to") else None
+    except (ValueError, OverflowError):
+        raise RangeError("The end date must be a date written as YYYY-MM-DD.") from None
+    if end is None:
+        end = default.end if not args.get("from") else max(default.end, start + timedelta(days=1))
+    if end <= start:
+        raise RangeError("The end date must be on or after the start date.")
+    if (end - start).days > MAX_DAYS:
+        raise RangeError("Choose a range of at most five years.")
+    site_id = None
+    if args.get("site") and site_ids is not None:
+        try:
+            site_id = int(args["site"])
+        except ValueError:
+            site_id = -1
+        if site_id not in site_ids:
+            raise RangeError("Choose one of your organisation's sites.")
+    return Range(start, end, site_id)
+
+
+def _months(rng: Range) -> list[tuple[str, object, object]]:
+    """(label, UTC start, UTC end) of each local month the range touches, clipped to it."""
+    zone = local_zone()
+    lo, hi = local_midnight_utc(rng.start, zone), local_midnight_utc(rng.end, zone)
+    spans = []
+    y, m = rng.start.year, rng.start.month
+    while date(y, m, 1) < rng.end:
+        a, b = month_bounds_utc(y, m, zone)
+        spans.append((f"{y:04d}-{m:02d}", max(a, lo), min(b, hi)))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return spans
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _hours(minutes) -> str:
+    return str((Decimal(minutes or 0) / 60).quantize(Decimal("0.1")))
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def _outputs(sums) -> list:
+    shifts, minutes, conflicts, engaged, referrals = sums
+    return [shifts, _hours(minutes), conflicts, engaged, referrals]
+
+
+def _add(a, b):
+    return [x + (y or 0) for x, y in zip(a, b, strict=True)]
+
+
+# --- programme outputs ------------------------------------------------------------------------
+
+
+def _programme_rows(group, rng: Range, where) -> tuple[dict, dict]:
+    """Approved shifts' outputs summed by (group, month) in one query; returned by group and by
+    month label."""
+    spans = _months(rng)
+    bucket = sa.case(
+        *[(Shift.start_at < end, i) for i, (_label, _s, end) in enumerate(spans)],
+        else_=len(spans) - 1,
+    ).label("bucket")
+    query = (
+        sa.select(
+            group, bucket, sa.func.count(Shift.id), sa.func.sum(Shift.worked_minutes),
+            sa.func.sum(Shift.conflicts_interrupted), sa.func.sum(Shift.individuals_engaged),
+            sa.func.sum(Shift.referrals),
+        )
+        .where(Shift.status == "approved", Shift.start_at >= spans[0][1],
+               Shift.start_at < spans[-1][2], *where)
+        .group_by(group, bucket)
+    )  # fmt: skip
+    by_group: dict = {}
+    by_month = {label: [0] * 5 for label, _s, _e in spans}
+    for key, b, *sums in db.session.execute(query):
+        by_group[key] = _add(by_group.get(key, [0] * 5), sums)
+        label = spans[int(b)][0]
+        by_month[label] = _add(by_month[label], sums)
+    return by_group, by_month
+
+
+def _month_table(by_month: dict, note: str) -> Table:
+    table = Table("programme-months", "Programme outputs by month", ["Month", *OUTPUT_COLUMNS],
+                  bar=3, note=note)  # fmt: skip
+    total = [0] * 5
+    for label, sums in by_month.items():
+        table.rows.append([label, *_outputs(sums)])
+        total = _add(total, sums)
+    table.rows.append([TOTAL, *_outputs(total)])
+    return table
+
+
+def _group_table(key, title, first, names: dict, by_group: dict) -> Table:
+    table = Table(key, title, [first, *OUTPUT_COLUMNS], bar=3, note="Approved shifts only.")
+    total = [0] * 5
+    for gid, name in sorted(names.items(), key=lambda kv: (kv[1], kv[0] or 0)):
+        sums = by_group.get(gid, [0] * 5)
+        table.rows.append([name, *_outputs(sums)])
+        total = _add(total, sums)
+    table.rows.append([TOTAL, *_outputs(total)])
+    return table
+
+
+# --- workforce --------------------------------------------------------------------------------
+
+
+def _current_classification(day: date):
+    """PayRate joined on each worker's rate in force on ``day`` (at most one per worker)."""
+    latest = (
+        sa.select(PayRate.worker_id, sa.func.max(PayRate.effective_from).label("since"))
+        .where(PayRate.effective_from <= day)
+        .group_by(PayRate.worker_id)
+        .subquery()
+    )
+    return latest, sa.and_(PayRate.worker_id == latest.c.worker_id,
+                           PayRate.effective_from == latest.c.since)  # fmt: skip
+
+
+def _headcount(columns, where, day: date) -> list[tuple]:
+    """Active workers counted by ``columns`` (any of User's and PayRate.classification)."""
+    latest, on = _current_classification(day)
+    query = (
+        sa.select(*columns, sa.func.count(sa.distinct(User.id)))
+        .select_from(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .outerjoin(latest, latest.c.worker_id == User.id)
+        .outerjoin(PayRate, on)
+        .where(UserRole.role == "worker", User.active.is_(True), *where)
+        .group_by(*columns)
+    )
+    return list(db.session.execute(query))
+
+
+def _count_table(key, title, first, counts: dict[str, int]) -> Table:
+    table = Table(key, title, [first, "Active workers"], bar=1)
+    for name, n in sorted(counts.items()):
+        table.rows.append([name, n])
+    table.rows.append([TOTAL, sum(counts.values())])
+    return table
+
+
+def _merge(rows, label) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key, n in rows:
+        counts[label(key)] = counts.get(label(key), 0) + n
+    return counts
+
+
+def _class_label(key) -> str:
+    return CLASSIFICATIONS.get(key, "No rate") if key else "No rate"
+
+
+# --- wellbeing --------------------------------------------------------------------------------
+
+
+COUNT_METRICS = ("exposures", "support_requests")
+
+
+def suppressed_text(value, minimum: int, count: bool = False):
+    """A published figure (counts as whole numbers), or "fewer than N" where it is suppressed."""
+    if value is SUPPRESSED:
+        return f"fewer than {minimum}"
+    return int(value) if count else value
+
+
+def _wellbeing_table(key, first, rows: dict[str, dict], minimum: int) -> Table:
+    table = Table(key, "Wellbeing", [first, *WELLBEING_COLUMNS.values()])
+    table.note = (
+        f'Figures built from fewer than {minimum} people read "fewer than {minimum}", and a '
+        "second figure is hidden wherever the first could be worked out by subtraction from a "
+        "total, so that nobody's wellbeing can be learned from this page."
+    )
+    for name, figures in rows.items():
+        table.rows.append(
+            [
+                name,
+                *(
+                    suppressed_text(figures.get(m), minimum, m in COUNT_METRICS)
+                    for m in WELLBEING_COLUMNS
+                ),
+            ]
+        )
+    return table
+
+
+# --- the dashboards ---------------------------------------------------------------------------
+
+
+def organisation_sites(organisation_id: int) -> dict[int, str]:
+    """The organisation's sites by id (one query)."""
+    return dict(
+        db.session.execute(
+            sa.select(Site.id, Site.name).where(Site.organisation_id == organisation_id)
+        ).all()
+    )
+
+
+def leader_tables(organisation_id: int, rng: Range, today: date,
+                  sites: dict[int, str]) -> dict[str, Table]:  # fmt: skip
+    """Every table of a leader's dashboard, for their own organisation only."""
+    site_where = [Shift.site_id == rng.site_id] if rng.site_id else []
+    by_site, by_month = _programme_rows(
+        Shift.site_id, rng, [Shift.organisation_id == organisation_id, *site_where]
+    )
+    names = {sid: name for sid, name in sites.items() if not rng.site_id or sid == rng.site_id}
+    names.update({sid: sites.get(sid, NO_SITE) for sid in by_site})
+    tables = {
+        "programme-sites": _group_table(
+            "programme-sites", "Programme outputs by site", "Site", names, by_site
+        ),
+        "programme-months": _month_table(by_month, "Approved shifts only."),
+    }
+
+    day = min(rng.last_day, today)
+    user_where = [User.organisation_id == organisation_id]
+    if rng.site_id:
+        user_where.append(User.site_id == rng.site_id)
+    rows = _headcount([User.site_id, User.job_title, PayRate.classification], user_where, day)
+    tables["workforce-sites"] = _count_table(
+        "workforce-sites", "Active workers by site", "Site",
+        _merge([(s, n) for s, _t, _c, n in rows], lambda s: sites.get(s, NO_SITE)),
+    )  # fmt: skip
+    tables["workforce-titles"] = _count_table(
+        "workforce-titles", "Active workers by job title", "Job title",
+        _merge([(t, n) for _s, t, _c, n in rows], lambda t: t or "No job title"),
+    )  # fmt: skip
+    tables["workforce-classifications"] = _count_table(
+        "workforce-classifications", "Active workers by classification", "Classification",
+        _merge([(c, n) for _s, _t, c, n in rows], _class_label),
+    )  # fmt: skip
+
+    tables["pay"] = _pay_table(organisation_id, rng, day)
+
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    wb = wellbeing_stats.wellbeing_by_site(organisation_id, rng.start, rng.end)
+    tables["wellbeing"] = _wellbeing_table(
+        "wellbeing", "Site", {**wb.rows, "All sites": wb.total}, minimum
+    )
+    return tables
+
+
+def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
+    """Fair pay on the range's last day, and hours from statements of periods inside the range."""
+    total = fairness.fair_pay(organisation_id, day).total
+    hours, overtime = db.session.execute(
+        sa.select(sa.func.sum(PayStatement.hours), sa.func.sum(PayStatement.overtime_hours))
+        .join(PayPeriod, PayPeriod.id == PayStatement.period_id)
+        .where(
+            PayStatement.organisation_id == organisation_id,
+            PayPeriod.start_date >= rng.start,
+            PayPeriod.end_date <= rng.end,
+        )
+    ).one()
+    hours, overtime = Decimal(hours or 0), Decimal(overtime or 0)
+    share = total.share_at_or_above
+    table = Table("pay", "Pay", ["Figure", "Value"])
+    table.note = (
+        f"Fair pay is measured on {day.isoformat()} for the whole organisation; hours come from "
+        "the statements of pay periods closed within the range."
+    )
+    table.rows = [
+        ["Workers compared with a target", total.compared],
+        ["Share at or above target", f"{share}%" if share is not None else "no target set"],
+        ["Yearly cost to close the gap", _money(total.annual_cost)],
+        ["Hours paid (closed periods)", str(hours.quantize(Decimal("0.1")))],
+        ["Overtime share of hours",
+         f"{(overtime / hours * 100).quantize(Decimal('0.1'))}%" if hours else "no hours"],
+    ]  # fmt: skip
+    return table
+
+
+def funder_tables(rng: Range, today: date) -> dict[str, Table]:
+    """Programme outputs, headcounts and wellbeing of every provider organisation, side by side."""
+    orgs = dict(
+        db.session.execute(
+            sa.select(Organisation.id, Organisation.name).where(Organisation.kind == "provider")
+        ).all()
+    )
+    by_org, by_month = _programme_rows(
+        Shift.organisation_id, rng, [Shift.organisation_id.in_(list(orgs))]
+    )
+    tables = {
+        "programme-organisations": _group_table(
+            "programme-organisations", "Programme outputs by organisation", "Organisation",
+            orgs, by_org,
+        ),
+        "programme-months": _month_table(
+            by_month, "All provider organisations together; approved shifts only."
+        ),
+    }  # fmt: skip
+    day = min(rng.last_day, today)
+    rows = _headcount(
+        [User.organisation_id, PayRate.classification], [User.organisation_id.in_(list(orgs))], day
+    )
+    classes = [*CLASSIFICATIONS, None]
+    columns = ["Organisation", "Active workers", *(_class_label(c) for c in classes)]
+    table = Table("workforce-organisations", "Active workers by organisation", columns, bar=1)
+    counts = {(o, c): n for o, c, n in rows}
+    grand = [0] * (len(classes) + 1)
+    for oid, name in sorted(orgs.items(), key=lambda kv: kv[1]):
+        line = [counts.get((oid, c), 0) for c in classes]
+        line = [sum(line), *line]
+        grand = _add(grand, line)
+        table.rows.append([name, *line])
+    table.rows.append([TOTAL, *grand])
+    tables["workforce-organisations"] = table
+
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    per_org = {
+        name: wellbeing_stats.wellbeing_by_site(oid, rng.start, rng.end).total
+        for oid, name in sorted(orgs.items(), key=lambda kv: kv[1])
+    }
+    tables["wellbeing"] = _wellbeing_table("wellbeing", "Organisation", per_org, minimum)
+    return tables
