@@ -1,6 +1,7 @@
 """Form pieces shared across features."""
 
 from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 
@@ -11,3 +12,26 @@ class ActionForm(FlaskForm):
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ServiceForm(FlaskForm):
+    """A form that shows a service's refusal (messages by field) where it belongs.
+
+    ``errors`` maps field names to messages; "" (or a name that is not a field) goes to the top
+    of the form, in ``form_errors_extra``; ``aliases`` renames a service's field for this form.
+    """
+
+    form_errors_extra: list[str] | tuple = ()  # a list once add_errors has run
+
+    def add_errors(
+        self, errors: dict[str, list[str]], aliases: dict[str, str] | None = None
+    ) -> None:
+        extra = list(self.form_errors_extra)
+        for name, messages in errors.items():
+            name = (aliases or {}).get(name, name)
+            field = self._fields.get(name) if name else None
+            if isinstance(field, Field):
+                field.errors = list(field.errors) + list(messages)
+            else:
+                extra.extend(messages)
+        self.form_errors_extra = extra

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import ROLE_LABELS
 
 
@@ -23,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(ServiceForm):
     """Name, e-mail, roles, organisation and home site of an account."""
 
     name = StringField(
@@ -57,13 +56,3 @@ class UserForm(FlaskForm):
                 for s in sites
             ]
         )
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal beside the fields it names."""
-        self.form_errors_extra = []
-        for name, messages in errors.items():
-            field = getattr(self, name, None) if name else None
-            if field is None:
-                self.form_errors_extra.extend(messages)
-            else:
-                field.errors = list(field.errors) + messages

@@ -5,12 +5,11 @@ Several forms share the availability page, so each has a prefix (unique ids and 
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.counseling import availability as svc
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import MODES
 from portal.shifts.forms import LocalDateField, LocalTimeField
 
@@ -30,21 +29,6 @@ class OptionalDateField(LocalDateField):
             self.data = None
             return
         super().process_formdata(valuelist)
-
-
-class _ServiceErrors:
-    """Show a service refusal on the fields it names ("" means the whole form)."""
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        for name, messages in errors.items():
-            target = getattr(self, name, None) if name else None
-            if target is None or not hasattr(target, "errors"):
-                self.form_errors_extra.extend(messages)
-            else:
-                target.errors = list(target.errors) + messages
-
-    def _init_extra(self) -> None:
-        self.form_errors_extra: list[str] = []
 
 
 def _mode_field() -> RadioField:
@@ -71,7 +55,7 @@ def _link_field() -> StringField:
     )
 
 
-class RuleForm(_ServiceErrors, FlaskForm):
+class RuleForm(ServiceForm):
     """Weekly hours, cut into slots."""
 
     weekday = SelectField(
@@ -96,10 +80,9 @@ class RuleForm(_ServiceErrors, FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="rule", **kwargs)
-        self._init_extra()
 
 
-class OneOffForm(_ServiceErrors, FlaskForm):
+class OneOffForm(ServiceForm):
     """A single slot at a local date and time."""
 
     day = LocalDateField("Date", validators=[InputRequired("Enter the date.")])
@@ -116,10 +99,9 @@ class OneOffForm(_ServiceErrors, FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="slot", **kwargs)
-        self._init_extra()
 
 
-class TimeOffForm(_ServiceErrors, FlaskForm):
+class TimeOffForm(ServiceForm):
     """Blocked time: from a local date and time until another."""
 
     start_day = LocalDateField("From date", validators=[InputRequired("Enter the first day.")])
@@ -131,10 +113,9 @@ class TimeOffForm(_ServiceErrors, FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="off", **kwargs)
-        self._init_extra()
 
 
-class CancelForm(_ServiceErrors, FlaskForm):
+class CancelForm(ServiceForm):
     """The counsellor cancels a session with a message the worker receives by e-mail."""
 
     message = TextAreaField(
@@ -153,10 +134,9 @@ class CancelForm(_ServiceErrors, FlaskForm):
 
     def __init__(self, *args, booking_id: int, **kwargs):
         super().__init__(*args, prefix=f"cancel-{booking_id}", **kwargs)
-        self._init_extra()
 
 
-class BookForRequestForm(_ServiceErrors, FlaskForm):
+class BookForRequestForm(ServiceForm):
     """One of the counsellor's open slots for a support request's worker."""
 
     slot_id = RadioField(
@@ -171,4 +151,3 @@ class BookForRequestForm(_ServiceErrors, FlaskForm):
         self.slot_id.choices = choices(
             (s.id, f"{svc.span_text(s.start_at, s.end_at)} · {s.mode_label}") for s in slots
         )
-        self._init_extra()

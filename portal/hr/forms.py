@@ -10,7 +10,7 @@ from wtforms import Field, RadioField, SelectField, StringField, SubmitField, Te
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import TextInput
 
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import CLASSIFICATIONS, SHIFT_TYPES, WEEKDAYS
 from portal.shifts.forms import LocalDateField, LocalTimeField
 
@@ -63,23 +63,7 @@ class NumberField(Field):
         self.data = value
 
 
-class ServiceErrors:
-    """Show a service refusal beside the fields it names ("" for the whole form)."""
-
-    form_errors_extra: list[str]
-
-    def add_errors(self, errors: dict[str, list[str]], aliases: dict[str, str] | None = None):
-        self.form_errors_extra = []
-        for name, messages in errors.items():
-            name = (aliases or {}).get(name, name)
-            field = getattr(self, name, None) if name else None
-            if not isinstance(field, Field):
-                self.form_errors_extra.extend(messages)
-            else:
-                field.errors = list(field.errors) + messages
-
-
-class RateForm(ServiceErrors, FlaskForm):
+class RateForm(ServiceForm):
     """A change of classification or rate from a date on."""
 
     effective_from = LocalDateField(
@@ -110,10 +94,6 @@ class RateForm(ServiceErrors, FlaskForm):
         render_kw={"rows": 2},
     )
     submit = SubmitField("Add change")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra = []
 
     @property
     def exempt(self) -> bool:
@@ -156,7 +136,7 @@ class RateForm(ServiceErrors, FlaskForm):
 WEEKDAY_CHOICES = [(6, WEEKDAYS[6])] + [(i, WEEKDAYS[i]) for i in range(6)]
 
 
-class PolicyForm(ServiceErrors, FlaskForm):
+class PolicyForm(ServiceForm):
     """An organisation's workweek, pay periods and overtime."""
 
     workweek_start = SelectField(
@@ -190,12 +170,8 @@ class PolicyForm(ServiceErrors, FlaskForm):
     )
     submit = SubmitField("Save pay policy")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra = []
 
-
-class DifferentialForm(ServiceErrors, FlaskForm):
+class DifferentialForm(ServiceForm):
     """Extra pay per hour inside a daily time window."""
 
     name = StringField(
@@ -212,19 +188,11 @@ class DifferentialForm(ServiceErrors, FlaskForm):
     per_hour = NumberField("Extra per hour ($)", example="2.00")
     submit = SubmitField("Add differential")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra = []
 
-
-class StipendForm(ServiceErrors, FlaskForm):
+class StipendForm(ServiceForm):
     """A stipend per shift of each type; blank or 0 means none."""
 
     submit = SubmitField("Save stipends")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra = []
 
     @property
     def amount_fields(self) -> list[NumberField]:
@@ -238,7 +206,7 @@ for _key, _label in SHIFT_TYPES.items():
     setattr(StipendForm, _key, NumberField(f"{_label} ($ a shift)", example="40.00"))
 
 
-class StandardForm(ServiceErrors, FlaskForm):
+class StandardForm(ServiceForm):
     """Choose a benchmark as the organisation's floor, or as a job title's target."""
 
     job_title = StringField(

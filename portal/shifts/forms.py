@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import SHIFT_TYPES
 from portal.shifts.service import ShiftInput
 
@@ -44,7 +44,7 @@ def _count(label: str, description: str = "") -> IntegerField:
     )
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(ServiceForm):
     """Log or change a shift: a phone-friendly form that works without JavaScript."""
 
     day = LocalDateField(
@@ -82,7 +82,6 @@ class ShiftForm(FlaskForm):
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.site_id.choices = choices((s.id, s.name) for s in sites)
-        self.form_errors_extra: list[str] = []
 
     def to_input(self) -> ShiftInput:
         """The typed values for the service."""
@@ -98,15 +97,6 @@ class ShiftForm(FlaskForm):
             referrals=self.referrals.data or 0,
             note=self.note.data or "",
         )
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal on the fields it names ("" means the whole form)."""
-        for name, messages in errors.items():
-            target = getattr(self, name, None) if name else None
-            if target is None:
-                self.form_errors_extra.extend(messages)
-            else:
-                target.errors = list(target.errors) + messages
 
 
 class ReturnForm(FlaskForm):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import EXPOSURE_CATEGORIES, SEVERITY_WORDS
 from portal.shifts.forms import LocalDateField, LocalTimeField
 from portal.wellbeing.exposure_service import NOTE_MAX, ExposureInput, shift_label
@@ -48,7 +47,7 @@ def _severity_label(level: int, words: str) -> str:
     return f"{level} – {words}"
 
 
-class ExposureForm(FlaskForm):
+class ExposureForm(ServiceForm):
     """Log an exposure: what happened, how heavy, when, on which shift, a private note."""
 
     category = PlainRadioField(
@@ -85,16 +84,6 @@ class ExposureForm(FlaskForm):
         self.shift_id.choices = choices(
             [(NO_SHIFT, "No shift")] + [(s.id, shift_label(s)) for s in shifts]
         )
-        self.form_errors_extra: list[str] = []
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal on the fields it names ("" means the whole form)."""
-        for name, messages in errors.items():
-            target = self._fields.get(name) if name else None
-            if target is None:
-                self.form_errors_extra.extend(messages)
-            else:
-                target.errors = list(target.errors) + messages
 
     def to_input(self) -> ExposureInput:
         """The typed values for the service."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from portal.forms import choices
+from portal.forms import ServiceForm, choices
 from portal.models import CONTACT_METHODS, SUPPORT_KINDS, URGENCIES
 from portal.shifts.forms import LocalDateField, LocalTimeField
 from portal.wellbeing import support_service as svc
@@ -24,7 +23,7 @@ class OptionalDateField(LocalDateField):
         super().process_formdata(valuelist)
 
 
-class SupportForm(FlaskForm):
+class SupportForm(ServiceForm):
     """Ask for support: a few taps on a phone, and a date only for a wellness day."""
 
     kind = RadioField(
@@ -75,7 +74,6 @@ class SupportForm(FlaskForm):
             "min": today.isoformat(),
             "max": (today + timedelta(days=svc.WELLNESS_DAY_AHEAD)).isoformat(),
         }
-        self.form_errors_extra: list[str] = []
 
     def validate_wellness_date(self, field) -> None:
         """Required for a wellness day, today or later within the window; ignored otherwise."""
@@ -99,12 +97,8 @@ class SupportForm(FlaskForm):
             wellness_date=self.wellness_date.data,
         )
 
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal on the fields it names ("" means the whole form)."""
-        _add_errors(self, errors)
 
-
-class NoteForm(FlaskForm):
+class NoteForm(ServiceForm):
     """A counsellor records contact made, or the plan."""
 
     body = TextAreaField(
@@ -117,35 +111,9 @@ class NoteForm(FlaskForm):
         render_kw={"rows": 3},
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra: list[str] = []
 
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal on the fields it names."""
-        _add_errors(self, errors)
-
-
-class ScheduleForm(FlaskForm):
+class ScheduleForm(ServiceForm):
     """When the counsellor and the worker will talk or meet (local date and time)."""
 
     day = LocalDateField("Date", validators=[InputRequired(message="Enter the date.")])
     time = LocalTimeField("Time", validators=[InputRequired(message="Enter the time.")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form_errors_extra: list[str] = []
-
-    def add_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show a service refusal on the fields it names."""
-        _add_errors(self, errors)
-
-
-def _add_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
-    """Service messages on their fields; unknown names go to the top of the form."""
-    for name, messages in errors.items():
-        target = getattr(form, name, None) if name else None
-        if target is None or not hasattr(target, "errors"):
-            form.form_errors_extra.extend(messages)
-        else:
-            target.errors = list(target.errors) + messages
