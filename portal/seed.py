@@ -540,8 +540,10 @@ def _org_name(key: str) -> str:
 def _organisations_and_sites() -> tuple[dict[str, Organisation], dict[str, Site]]:
     """The funder and two providers; each St. Louis site belongs to one provider."""
     orgs = {"funder": Organisation(name=FUNDER, kind="funder")}
+    db.session.add(orgs["funder"])
+    db.session.flush()
     for key, name, _domain, _sites in PROVIDERS:
-        orgs[key] = Organisation(name=name, kind="provider")
+        orgs[key] = Organisation(name=name, kind="provider", funded_by_id=orgs["funder"].id)
     db.session.add_all(orgs.values())
     db.session.flush()
     sites = {

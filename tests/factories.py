@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from argon2 import PasswordHasher, profiles
 
 from portal.extensions import db
-from portal.models import Organisation, Shift, Site, User
+from portal.models import Engagement, Organisation, Shift, Site, User
 
 PASSWORD = "correct horse battery"  # noqa: S105
 CHICAGO = ZoneInfo("America/Chicago")
@@ -47,8 +47,10 @@ def make_user(
     site_id: int | None = None,
     password: str | None = PASSWORD,
     active: bool = True,
+    hired_on: date | None = date(2020, 1, 6),
 ) -> User:
-    """A user, flushed so it has an id."""
+    """A user, flushed so it has an id; a worker gets an engagement from ``hired_on`` (none when
+    it is None)."""
     user = User(
         name=name, email=email, organisation_id=organisation_id, site_id=site_id, active=active
     )
@@ -61,15 +63,23 @@ def make_user(
         user.password_hash = _HASHES[password]
     db.session.add(user)
     db.session.flush()
+    if "worker" in roles and hired_on is not None:
+        db.session.add(
+            Engagement(user_id=user.id, organisation_id=organisation_id, started_on=hired_on)
+        )
+        db.session.flush()
     return user
 
 
 def build_world() -> dict:
     """Provider A (sites a1, a2), provider B (site b1), the city funder, people in every role."""
+    city = Organisation(name="City Office", kind="funder")
+    db.session.add(city)
+    db.session.flush()
     orgs = {
-        "a": Organisation(name="Provider A", kind="provider"),
-        "b": Organisation(name="Provider B", kind="provider"),
-        "city": Organisation(name="City Office", kind="funder"),
+        "a": Organisation(name="Provider A", kind="provider", funded_by_id=city.id),
+        "b": Organisation(name="Provider B", kind="provider", funded_by_id=city.id),
+        "city": city,
     }
     db.session.add_all(orgs.values())
     db.session.flush()

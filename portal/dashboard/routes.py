@@ -11,14 +11,8 @@ from portal.timeutil import local_today
 
 
 def _tables():
-    """The viewer's tables for the requested range, or the error and the range's defaults."""
-    today = local_today()
-    if current_user.has_role("leader"):
-        sites = service.organisation_sites(current_user.organisation_id)
-        rng = service.parse_range(request.args, today, set(sites))
-        return rng, sites, service.leader_tables(current_user.organisation_id, rng, today, sites)
-    rng = service.parse_range(request.args, today)
-    return rng, {}, service.funder_tables(rng, today)
+    """The viewer's tables for the requested range (RangeError on bad input)."""
+    return service.viewer_tables(current_user, request.args, local_today())
 
 
 @bp.route("/dashboard")

@@ -52,6 +52,10 @@ TABLE_NAMES = (
     "workforce-titles", "workforce-classifications", "workforce-organisations", "pay",
     "wellbeing",
 )  # fmt: skip
+# The API's two documents: which tables each one carries (those the viewer's dashboard has).
+PROGRAMME_TABLES = ("programme-sites", "programme-organisations", "programme-months", "wellbeing")
+WORKFORCE_TABLES = ("workforce-sites", "workforce-titles", "workforce-classifications",
+                    "workforce-organisations", "pay")  # fmt: skip
 
 
 class RangeError(ValueError):
@@ -303,6 +307,17 @@ def _wellbeing_table(key, first, rows: dict[str, dict], minimum: int) -> Table:
 # --- the dashboards ---------------------------------------------------------------------------
 
 
+def viewer_tables(user, args, today: date) -> tuple[Range, dict[int, str], dict[str, Table]]:
+    """The dashboard tables ``user`` (a leader or a funder) may see, for the range and site in
+    ``args`` (from, to, site); RangeError on bad input. Pages, CSV and the API all call this."""
+    if user.has_role("leader"):
+        sites = organisation_sites(user.organisation_id)
+        rng = parse_range(args, today, set(sites))
+        return rng, sites, leader_tables(user.organisation_id, rng, today, sites)
+    rng = parse_range(args, today)
+    return rng, {}, funder_tables(user.organisation_id, rng, today)
+
+
 def organisation_sites(organisation_id: int) -> dict[int, str]:
     """The organisation's sites by id (one query)."""
     return dict(
@@ -386,11 +401,14 @@ def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
     return table
 
 
-def funder_tables(rng: Range, today: date) -> dict[str, Table]:
-    """Programme outputs, headcounts and wellbeing of every provider organisation, side by side."""
+def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
+    """Programme outputs, headcounts and wellbeing of the providers this funder funds, side by
+    side."""
     orgs = dict(
         db.session.execute(
-            sa.select(Organisation.id, Organisation.name).where(Organisation.kind == "provider")
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.kind == "provider", Organisation.funded_by_id == funder_id
+            )
         ).all()
     )
     by_org, by_month = _programme_rows(

@@ -22,6 +22,7 @@ from portal.models.pay import (
     ShiftStipend,
     WageStandard,
 )
+from portal.models.security import ApiToken, RecoveryCode
 from portal.models.shift import (
     EDITABLE_STATUSES,
     MAX_SHIFT_HOURS,
@@ -45,8 +46,13 @@ from portal.models.wellbeing import (
     SupportNote,
     SupportRequest,
 )
+from portal.models.workforce import SEPARATION_REASONS, Engagement
 
 __all__ = [
+    "ApiToken",
+    "Engagement",
+    "RecoveryCode",
+    "SEPARATION_REASONS",
     "ACTIVE_BOOKING",
     "BOOKING_STATUSES",
     "MODES",

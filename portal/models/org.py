@@ -18,6 +18,8 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(20), default="provider")
+    # The funder (an organisation of kind "funder") whose statistics include this provider.
+    funded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
 
     sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
 

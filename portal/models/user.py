@@ -61,6 +61,11 @@ class User(UserMixin, db.Model):
     checkin_reminder_sent_on: Mapped[date | None]  # the weekly reminder is sent once
     # Bumped whenever every existing session must end (password set, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Two-factor sign-in (TOTP, RFC 6238): the base32 secret once enrolment is confirmed, and the
+    # last time step accepted so that one code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
