@@ -117,23 +117,23 @@ def test_leader_programme_figures_by_site_and_month(client, auth, programme):
     assert get_csv(client, "programme-sites") == [
         ["Site", "Shifts", "Hours worked", "Conflicts interrupted", "Individuals engaged",
          "Referrals"],
-        ["Dutchtown", "2", "14.0", "3", "8", "1"],
-        ["Old Site", "0", "0.0", "0", "0", "0"],
-        ["Walnut Park", "1", "4.0", "4", "0", "0"],
-        ["Total", "3", "18.0", "7", "8", "1"],
+        ["Dutchtown", "2", "14.00", "3", "8", "1"],
+        ["Old Site", "0", "0.00", "0", "0", "0"],
+        ["Walnut Park", "1", "4.00", "4", "0", "0"],
+        ["Total", "3", "18.00", "7", "8", "1"],
     ]  # fmt: skip
     assert get_csv(client, "programme-months")[1:] == [
-        ["2026-01", "2", "12.0", "6", "5", "1"],
-        ["2026-02", "1", "6.0", "1", "3", "0"],
-        ["Total", "3", "18.0", "7", "8", "1"],
+        ["2026-01", "2", "12.00", "6", "5", "1"],
+        ["2026-02", "1", "6.00", "1", "3", "0"],
+        ["Total", "3", "18.00", "7", "8", "1"],
     ]
 
 
 def test_leader_site_filter_and_other_organisations_site(client, auth, programme):
     auth.as_role("leader")
     rows = get_csv(client, "programme-sites", site=programme["site"]["a2"])
-    assert rows[1:] == [["Walnut Park", "1", "4.0", "4", "0", "0"],
-                        ["Total", "1", "4.0", "4", "0", "0"]]  # fmt: skip
+    assert rows[1:] == [["Walnut Park", "1", "4.00", "4", "0", "0"],
+                        ["Total", "1", "4.00", "4", "0", "0"]]  # fmt: skip
     response = client.get("/dashboard", query_string={**RANGE, "site": programme["site"]["b1"]})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -165,20 +165,20 @@ def test_leader_pay(client, auth, programme, app):
         db.session.commit()
     auth.as_role("leader")
     rows = dict(get_csv(client, "pay")[1:])
-    assert rows["Hours paid (closed periods)"] == "5.0"
+    assert rows["Hours paid (closed periods)"] == "5.00"
     assert rows["Overtime share of hours"] == "0.0%"
     assert rows["Yearly cost to close the gap"] == "$0.00"
     assert rows["Share at or above target"] == "no target set"
     outside = dict(get_csv(client, "pay", **{"from": "2026-03-01", "to": "2026-03-31"})[1:])
-    assert outside["Hours paid (closed periods)"] == "0.0"
+    assert outside["Hours paid (closed periods)"] == "0.00"
 
 
 def test_funder_sees_every_provider_side_by_side(client, auth, programme):
     auth.as_role("funder")
     assert get_csv(client, "programme-organisations")[1:] == [
-        ["Provider A", "3", "18.0", "7", "8", "1"],
-        ["Provider B", "1", "5.0", "7", "9", "2"],
-        ["Total", "4", "23.0", "14", "17", "3"],
+        ["Provider A", "3", "18.00", "7", "8", "1"],
+        ["Provider B", "1", "5.00", "7", "9", "2"],
+        ["Total", "4", "23.00", "14", "17", "3"],
     ]
     workforce = get_csv(client, "workforce-organisations")
     assert workforce[0][:2] == ["Organisation", "Active workers"]
@@ -186,7 +186,8 @@ def test_funder_sees_every_provider_side_by_side(client, auth, programme):
                                               ["Total", "4"]]  # fmt: skip
     assert "City Office" not in client.get("/dashboard", query_string=RANGE).get_data(as_text=True)
     wellbeing = get_csv(client, "wellbeing")
-    assert [r[0] for r in wellbeing[1:]] == ["Provider A", "Provider B"]
+    assert [r[0] for r in wellbeing[1:]] == ["Provider A", "Provider B",
+                                             "All funded organisations"]  # fmt: skip
     # leaders' tables are not the funder's
     assert client.get("/dashboard/pay.csv").status_code == 404
     assert client.get("/dashboard/programme-sites.csv").status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from markupsafe import escape
@@ -11,11 +12,21 @@ from sqlalchemy.orm import aliased
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import MAX_SHIFT_HOURS, SHIFT_TYPES, Organisation, Shift, Site, User, UserRole
+from portal.models import (
+    MAX_SHIFT_HOURS,
+    SHIFT_TYPES,
+    Engagement,
+    Organisation,
+    Shift,
+    Site,
+    User,
+    UserRole,
+)
 from portal.pay.periods import period_containing
-from portal.seed import ALREADY_PRESENT, DEMO_PASSWORD, seed_demo
+from portal.seed import ALREADY_PRESENT, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from portal.shifts.service import current_period
 from portal.timeutil import local_midnight_utc, local_zone, utcnow
+from tests.conftest import _empty_tables
 
 SPEC_ACCOUNTS = {
     "worker@example.org": "worker",
@@ -53,11 +64,10 @@ def _table_counts() -> dict[str, int]:
 
 
 def _wipe() -> None:
-    """Delete every row (what the app fixture does after a test), to seed again within one."""
+    """Back to the migrated state (what the app fixture does after a test), to seed again
+    within one. (TRUNCATE on PostgreSQL: audit_events refuses DELETE.)"""
     db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    _empty_tables()
 
 
 def _period_bounds(period) -> tuple[datetime, datetime]:
@@ -84,9 +94,17 @@ def test_creates_the_spec_accounts_and_each_signs_in(app, client, seeded):
         for email in ("counselor@example.org", "hr@example.org", "leader@example.org"):
             assert _user(email).organisation_id == worker.organisation_id
 
-    for email in SPEC_ACCOUNTS:
+    for email, role in SPEC_ACCOUNTS.items():
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email
+        if role in ("hr", "counselor", "admin", "funder"):  # the published demo secret
+            assert response.headers["Location"] == "/login/two-factor", email
+            with app.app_context():
+                _user(email).totp_last_step = None  # the same code again for the next account
+                db.session.commit()
+            code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+            response = client.post("/login/two-factor", data={"code": code})
+            assert response.status_code == 302, email
         assert client.get("/").status_code == 200, email
         client.post("/logout")
     wrong = client.post("/login", data={"email": "worker@example.org", "password": "demo-pass"})
@@ -94,6 +112,7 @@ def test_creates_the_spec_accounts_and_each_signs_in(app, client, seeded):
 
     assert "worker@example.org" in seeded.output
     assert DEMO_PASSWORD in seeded.output
+    assert DEMO_TOTP_SECRET in seeded.output
 
 
 def test_demo_worker_sees_their_returned_shift_and_this_period(app, client, seeded):
@@ -165,7 +184,26 @@ def test_programme_has_two_providers_three_sites_and_about_thirty_workers(app, s
                 sa.select(Shift.worker_id, sa.func.count()).group_by(Shift.worker_id)
             ).all()
         )
-        assert set(per_worker) == {w.id for w in workers}
+        assert set(per_worker) == {w.id for w in workers if w.active}
+
+        # Every active worker has one open engagement from before their first shift; the
+        # former workers' engagements ended within the last year.
+        spells = db.session.execute(
+            sa.select(Engagement.user_id, Engagement.started_on, Engagement.ended_on)
+        ).all()
+        first_shift = dict(
+            db.session.execute(
+                sa.select(Shift.worker_id, sa.func.min(Shift.start_at)).group_by(Shift.worker_id)
+            ).all()
+        )
+        open_spells = {uid: start for uid, start, end in spells if end is None}
+        assert set(open_spells) == {w.id for w in workers if w.active}
+        assert all(open_spells[uid] <= at.date() for uid, at in first_shift.items())
+        former = [w for w in workers if not w.active]
+        assert len(former) == 5
+        ended = [end for uid, _start, end in spells if end is not None]
+        assert len(ended) == 5
+        assert all(utcnow().date() - end < timedelta(days=366) for end in ended)
         first, last = db.session.execute(
             sa.select(sa.func.min(Shift.start_at), sa.func.max(Shift.start_at))
         ).one()

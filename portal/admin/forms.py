@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from datetime import date
+
+from wtforms import (
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import ServiceForm, choices
-from portal.models import ROLE_LABELS
+from portal.models import ROLE_LABELS, SEPARATION_REASONS
 
 
 def _strip(value):
@@ -44,7 +53,16 @@ class UserForm(ServiceForm):
     site_id = SelectField(
         "Home site", coerce=int, description="Workers log shifts here by default."
     )
+    started_on = DateField(
+        "Start date",
+        validators=[Optional()],
+        description="For workers: the first day of work (today when left empty).",
+    )
     submit = SubmitField("Save")
+
+    def validate_started_on(self, field):
+        if field.data and not date(1990, 1, 1) <= field.data <= date(2100, 1, 1):
+            raise ValidationError("Enter a start date between 1990 and 2100.")
 
     def __init__(self, *args, organisations=(), sites=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,3 +74,17 @@ class UserForm(ServiceForm):
                 for s in sites
             ]
         )
+
+
+class DeactivateForm(ServiceForm):
+    """Deactivating an account; for a worker, the separation's last day and reason."""
+
+    last_day = DateField(
+        "Last day worked",
+        validators=[Optional()],
+        description="For workers: today when left empty.",
+    )
+    reason = SelectField(
+        "Reason for leaving", choices=choices(SEPARATION_REASONS.items()), default="resigned"
+    )
+    submit = SubmitField("Deactivate")

@@ -7,10 +7,12 @@ from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from portal import audit
 from portal.auth.service import make_password_token, normalise_email
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.models import Organisation, Site, User, UserRole
+from portal.models import SEPARATION_REASONS, Engagement, Organisation, Site, User, UserRole
+from portal.timeutil import local_today
 
 
 class AccountError(Exception):
@@ -106,9 +108,16 @@ def _validate(
 
 
 def create_user(
-    name: str, email: str, roles: set[str], organisation_id: int, site_id: int | None
+    name: str,
+    email: str,
+    roles: set[str],
+    organisation_id: int,
+    site_id: int | None,
+    started_on=None,
 ) -> User:
-    """A new account without a password; send_invite gives the person a link to set one."""
+    """A new account without a password; send_invite gives the person a link to set one.
+
+    A worker's engagement (hire) starts on ``started_on``, today when not given."""
     email = normalise_email(email)
     errors: dict[str, list[str]] = {}
     _validate(errors, email, organisation_id, site_id, roles, None)
@@ -119,6 +128,8 @@ def create_user(
     )
     user.roles = roles
     _save_or_refuse_taken_email(user)
+    _sync_engagement(user, started_on or local_today())
+    audit.record("user.created", "users", user.id, subject_id=user.id)
     return user
 
 
@@ -142,13 +153,66 @@ def update_user(
         )
     if errors:
         raise AccountError(errors)
+    before = _details(user)
+    roles_before = user.roles
+    if user.organisation_id != organisation_id:
+        # leaving one provider for another is a separation there and a hire here
+        _end_engagement(user, local_today(), "other")
     user.name = name.strip()
     user.email = email
     user.organisation_id = organisation_id
     user.site_id = site_id or None
     user.roles = roles
     _save_or_refuse_taken_email(user)
+    _sync_engagement(user, local_today())
+    if user.roles != roles_before:
+        audit.record("user.roles_changed", "users", user.id, subject_id=user.id)
+    if _details(user) != before:
+        audit.record("user.updated", "users", user.id, subject_id=user.id)
     return user
+
+
+def _details(user: User) -> tuple:
+    """What an account change can alter besides roles (compared to audit a real change only)."""
+    return (user.name, user.email, user.organisation_id, user.site_id)
+
+
+def engagements(user: User) -> list[Engagement]:
+    """The person's engagements, latest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Engagement)
+            .where(Engagement.user_id == user.id)
+            .order_by(Engagement.started_on.desc(), Engagement.id.desc())
+        )
+    )
+
+
+def _open_engagement(user: User) -> Engagement | None:
+    return db.session.scalar(
+        sa.select(Engagement).where(Engagement.user_id == user.id, Engagement.ended_on.is_(None))
+    )
+
+
+def _sync_engagement(user: User, day) -> None:
+    """An active worker has exactly one open engagement; anyone else has none.
+
+    A new one starts on ``day``; one that must close ends on ``day`` (or its start, if later)."""
+    current = _open_engagement(user)
+    wanted = user.active and "worker" in user.roles
+    if wanted and current is None:
+        db.session.add(Engagement(user_id=user.id, organisation_id=user.organisation_id,
+                                  started_on=day))  # fmt: skip
+    elif not wanted and current is not None:
+        _end_engagement(user, day, "other")
+    db.session.flush()
+
+
+def _end_engagement(user: User, day, reason: str) -> None:
+    current = _open_engagement(user)
+    if current is not None:
+        current.ended_on = max(day, current.started_on)
+        current.end_reason = reason
 
 
 def _save_or_refuse_taken_email(user: User) -> None:
@@ -164,13 +228,35 @@ def _save_or_refuse_taken_email(user: User) -> None:
         raise AccountError({"email": ["Another account already uses this e-mail."]}) from exc
 
 
-def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate (ending every session at once) or reactivate an account."""
+def set_active(
+    actor: User, user: User, active: bool, last_day=None, reason: str | None = None
+) -> None:
+    """Deactivate (ending every session at once) or reactivate an account.
+
+    A worker's deactivation is a separation: their engagement ends on ``last_day`` (today when
+    not given) for ``reason``; reactivating a worker starts a new engagement today."""
     if not active and user.active and "admin" in user.roles and active_admin_count() <= 1:
         raise AccountError({"": ["The last active admin cannot be deactivated."]})
-    if user.active and not active:
+    today = local_today()
+    if not active and user.active:
+        current = _open_engagement(user)
+        last_day = last_day or today
+        if reason is not None and reason not in SEPARATION_REASONS:
+            raise AccountError({"reason": ["Choose a reason for leaving."]})
+        if last_day > today:
+            raise AccountError({"last_day": ["The last day worked cannot be in the future."]})
+        if current is not None and last_day < current.started_on:
+            raise AccountError({"last_day": [
+                f"The last day worked cannot be before the start date, "
+                f"{current.started_on:%-d %B %Y}."
+            ]})  # fmt: skip
+        _end_engagement(user, last_day, reason or "other")
         user.session_version += 1
+    if user.active != active:
+        action = "user.reactivated" if active else "user.deactivated"
+        audit.record(action, "users", user.id, subject_id=user.id)
     user.active = active
+    _sync_engagement(user, today)
 
 
 def send_invite(user: User) -> str:

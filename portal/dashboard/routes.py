@@ -6,6 +6,8 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from portal.dashboard import bp, service
+from portal.extensions import db
+from portal.models import Organisation
 from portal.permissions import role_required
 from portal.timeutil import local_today
 
@@ -27,6 +29,28 @@ def index():
                                tables={}, args=request.args), 422  # fmt: skip
     return render_template("dashboard/index.html", error=None, rng=rng, sites=sites,
                            tables=tables, args=request.args)  # fmt: skip
+
+
+@bp.route("/dashboard/report")
+@role_required("leader", "funder")
+def report():
+    """The dashboard as a printable report (US Letter or A4) with its headline figures."""
+    paper = request.args.get("paper") if request.args.get("paper") in ("a4", "letter") else "letter"
+    try:
+        rng, sites, tables = _tables()
+    except service.RangeError as error:
+        rng = service.default_range(local_today())
+        return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
+                               tables={}, args=request.args), 422  # fmt: skip
+    return render_template(
+        "dashboard/report.html",
+        rng=rng,
+        site=sites.get(rng.site_id) if rng.site_id else None,
+        tables=tables,
+        headline=service.headline(tables),
+        organisation=db.session.get(Organisation, current_user.organisation_id),
+        paper=paper,
+    )
 
 
 @role_required("leader", "funder")

@@ -19,6 +19,7 @@ from flask import current_app
 from portal.extensions import db
 from portal.models import (
     CLASSIFICATIONS,
+    Engagement,
     Organisation,
     PayPeriod,
     PayRate,
@@ -26,7 +27,6 @@ from portal.models import (
     Shift,
     Site,
     User,
-    UserRole,
 )
 from portal.pay import fairness
 from portal.stats.suppression import SUPPRESSED
@@ -41,21 +41,27 @@ OUTPUT_COLUMNS = ["Shifts", "Hours worked", "Conflicts interrupted", "Individual
 WELLBEING_COLUMNS = {
     "exposures": "Exposures",
     "exposures_per_100h": "Exposures per 100 shift-hours",
+    "critical_incidents": "Critical incidents",
     "who5_mean": "WHO-5 mean",
     "who5_low_share": "WHO-5 at or below 50 (%)",
     "support_requests": "Support requests",
+    "ack_median_hours": "Median hours to acknowledge a request",
+    "counselling_sessions": "Counselling sessions booked or held",
 }
+MOVEMENT_COLUMNS = ["Workers at start", "Hires", "Separations", "Workers at end",
+                    "12-month turnover (%)", "12-month retention (%)",
+                    "Average tenure (years)"]  # fmt: skip
 
 # Every table a dashboard can show, leader's and funder's (each role downloads only its own).
 TABLE_NAMES = (
     "programme-sites", "programme-organisations", "programme-months", "workforce-sites",
-    "workforce-titles", "workforce-classifications", "workforce-organisations", "pay",
-    "wellbeing",
+    "workforce-titles", "workforce-classifications", "workforce-organisations",
+    "workforce-movement", "pay", "wellbeing",
 )  # fmt: skip
 # The API's two documents: which tables each one carries (those the viewer's dashboard has).
 PROGRAMME_TABLES = ("programme-sites", "programme-organisations", "programme-months", "wellbeing")
 WORKFORCE_TABLES = ("workforce-sites", "workforce-titles", "workforce-classifications",
-                    "workforce-organisations", "pay")  # fmt: skip
+                    "workforce-organisations", "workforce-movement", "pay")  # fmt: skip
 
 
 class RangeError(ValueError):
@@ -154,7 +160,7 @@ def _months(rng: Range) -> list[tuple[str, object, object]]:
 
 
 def _hours(minutes) -> str:
-    return str((Decimal(minutes or 0) / 60).quantize(Decimal("0.1")))
+    return str((Decimal(minutes or 0) / 60).quantize(Decimal("0.01")))
 
 
 def _money(value: Decimal) -> str:
@@ -237,19 +243,103 @@ def _current_classification(day: date):
                            PayRate.effective_from == latest.c.since)  # fmt: skip
 
 
+def _engaged_on(day):
+    """An engagement that covers ``day``."""
+    return sa.and_(Engagement.started_on <= day,
+                   sa.or_(Engagement.ended_on.is_(None), Engagement.ended_on >= day))  # fmt: skip
+
+
 def _headcount(columns, where, day: date) -> list[tuple]:
-    """Active workers counted by ``columns`` (any of User's and PayRate.classification)."""
+    """Workers engaged on ``day`` counted by ``columns`` (any of User's and
+    PayRate.classification); ``where`` filters on Engagement or User."""
     latest, on = _current_classification(day)
     query = (
         sa.select(*columns, sa.func.count(sa.distinct(User.id)))
-        .select_from(User)
-        .join(UserRole, UserRole.user_id == User.id)
+        .select_from(Engagement)
+        .join(User, User.id == Engagement.user_id)
         .outerjoin(latest, latest.c.worker_id == User.id)
         .outerjoin(PayRate, on)
-        .where(UserRole.role == "worker", User.active.is_(True), *where)
+        .where(_engaged_on(day), *where)
         .group_by(*columns)
     )
     return list(db.session.execute(query))
+
+
+def _days_since(day: date, column):
+    """Whole days from ``column`` (a date) to ``day`` as SQL, on SQLite and PostgreSQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.julianday(sa.literal(day.isoformat())) - sa.func.julianday(column)
+    return sa.literal(day, sa.Date) - column
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _movement(group, where, rng: Range, day: date) -> dict:
+    """Engagement counts by ``group`` in one query: workers at the range's start and on ``day``,
+    hires and separations inside the range, and for the 12 months ending on ``day``: workers at
+    their start, separations, those still in the same engagement, and tenure days of those
+    engaged on ``day``."""
+
+    def count(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    year_ago = _year_before(day)
+    still_there = sa.or_(Engagement.ended_on.is_(None), Engagement.ended_on >= day)
+    query = (
+        sa.select(
+            group,
+            count(_engaged_on(rng.start)),
+            count(sa.and_(Engagement.started_on >= rng.start, Engagement.started_on < rng.end)),
+            count(sa.and_(Engagement.ended_on >= rng.start, Engagement.ended_on < rng.end)),
+            count(_engaged_on(day)),
+            count(_engaged_on(year_ago)),
+            count(sa.and_(Engagement.ended_on >= year_ago, Engagement.ended_on < day)),
+            count(sa.and_(_engaged_on(year_ago), still_there)),
+            sa.func.sum(sa.case((_engaged_on(day), _days_since(day, Engagement.started_on)),
+                                else_=0)),
+        )
+        .select_from(Engagement)
+        .join(User, User.id == Engagement.user_id)
+        .where(Engagement.started_on <= max(day, rng.last_day), *where)
+        .group_by(group)
+    )  # fmt: skip
+    return {key: [int(v or 0) for v in rest] for key, *rest in db.session.execute(query)}
+
+
+def _movement_line(values) -> list:
+    start, hires, separations, end, year_start, year_leavers, stayed, tenure_days = values
+    average = (Decimal(year_start) + Decimal(end)) / 2
+    return [
+        start, hires, separations, end,
+        str((year_leavers / average * 100).quantize(Decimal("0.1"))) if average else "no workers",
+        str((Decimal(stayed) / year_start * 100).quantize(Decimal("0.1")))
+        if year_start else "no workers",
+        str((Decimal(tenure_days) / end / Decimal("365.25")).quantize(Decimal("0.1")))
+        if end else "no workers",
+    ]  # fmt: skip
+
+
+def _movement_table(first: str, names: dict, by_group: dict, day: date) -> Table:
+    table = Table("workforce-movement", "Hires, separations, turnover and tenure",
+                  [first, *MOVEMENT_COLUMNS], bar=2)  # fmt: skip
+    table.note = (
+        "Hires and separations are counted inside the range; turnover, retention and tenure "
+        f"over the 12 months ending {day.isoformat()}. Turnover is separations divided by the "
+        "average of the workforce at the start and end of those months; retention is the "
+        "share of the workers at their start still working on the last day."
+    )
+    total = [0] * 8
+    for gid, name in sorted(names.items(), key=lambda kv: (kv[1], kv[0] or 0)):
+        values = by_group.get(gid, [0] * 8)
+        table.rows.append([name, *_movement_line(values)])
+        total = _add(total, values)
+    table.rows.append([TOTAL, *_movement_line(total)])
+    return table
 
 
 def _count_table(key, title, first, counts: dict[str, int]) -> Table:
@@ -274,7 +364,7 @@ def _class_label(key) -> str:
 # --- wellbeing --------------------------------------------------------------------------------
 
 
-COUNT_METRICS = ("exposures", "support_requests")
+COUNT_METRICS = ("exposures", "critical_incidents", "support_requests", "counselling_sessions")
 
 
 def suppressed_text(value, minimum: int, count: bool = False):
@@ -318,6 +408,13 @@ def viewer_tables(user, args, today: date) -> tuple[Range, dict[int, str], dict[
     return rng, {}, funder_tables(user.organisation_id, rng, today)
 
 
+def headline(tables: dict[str, Table]) -> dict[str, object]:
+    """The programme's totals over the range, from the monthly table's total line."""
+    shifts, hours, conflicts, individuals, referrals = tables["programme-months"].rows[-1][1:]
+    return {"shifts": f"{shifts:,}", "hours": f"{Decimal(hours):,}", "conflicts": f"{conflicts:,}",
+            "individuals": f"{individuals:,}", "referrals": f"{referrals:,}"}  # fmt: skip
+
+
 def organisation_sites(organisation_id: int) -> dict[int, str]:
     """The organisation's sites by id (one query)."""
     return dict(
@@ -344,7 +441,7 @@ def leader_tables(organisation_id: int, rng: Range, today: date,
     }
 
     day = min(rng.last_day, today)
-    user_where = [User.organisation_id == organisation_id]
+    user_where = [Engagement.organisation_id == organisation_id]
     if rng.site_id:
         user_where.append(User.site_id == rng.site_id)
     rows = _headcount([User.site_id, User.job_title, PayRate.classification], user_where, day)
@@ -361,10 +458,20 @@ def leader_tables(organisation_id: int, rng: Range, today: date,
         _merge([(c, n) for _s, _t, c, n in rows], _class_label),
     )  # fmt: skip
 
+    moves = _movement(User.site_id, user_where, rng, day)
+    tables["workforce-movement"] = _movement_table(
+        "Site", {sid: sites.get(sid, NO_SITE) for sid in {*names, *moves}}, moves, day
+    )
     tables["pay"] = _pay_table(organisation_id, rng, day)
 
     minimum = current_app.config["SUPPRESSION_MIN"]
-    wb = wellbeing_stats.wellbeing_by_site(organisation_id, rng.start, rng.end)
+    wb_where = [User.organisation_id == organisation_id]
+    if rng.site_id:
+        wb_where.append(User.site_id == rng.site_id)
+    wb = wellbeing_stats.wellbeing_table(
+        User.site_id, wb_where, lambda sid: sites.get(sid, NO_SITE), rng.start, rng.end,
+        groups=names,
+    )
     tables["wellbeing"] = _wellbeing_table(
         "wellbeing", "Site", {**wb.rows, "All sites": wb.total}, minimum
     )
@@ -394,7 +501,7 @@ def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
         ["Workers compared with a target", total.compared],
         ["Share at or above target", f"{share}%" if share is not None else "no target set"],
         ["Yearly cost to close the gap", _money(total.annual_cost)],
-        ["Hours paid (closed periods)", str(hours.quantize(Decimal("0.1")))],
+        ["Hours paid (closed periods)", str(hours.quantize(Decimal("0.01")))],
         ["Overtime share of hours",
          f"{(overtime / hours * 100).quantize(Decimal('0.1'))}%" if hours else "no hours"],
     ]  # fmt: skip
@@ -424,9 +531,8 @@ def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
         ),
     }  # fmt: skip
     day = min(rng.last_day, today)
-    rows = _headcount(
-        [User.organisation_id, PayRate.classification], [User.organisation_id.in_(list(orgs))], day
-    )
+    in_orgs = [Engagement.organisation_id.in_(list(orgs))]
+    rows = _headcount([Engagement.organisation_id, PayRate.classification], in_orgs, day)
     classes = [*CLASSIFICATIONS, None]
     columns = ["Organisation", "Active workers", *(_class_label(c) for c in classes)]
     table = Table("workforce-organisations", "Active workers by organisation", columns, bar=1)
@@ -439,11 +545,18 @@ def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
         table.rows.append([name, *line])
     table.rows.append([TOTAL, *grand])
     tables["workforce-organisations"] = table
+    tables["workforce-movement"] = _movement_table(
+        "Organisation", orgs, _movement(Engagement.organisation_id, in_orgs, rng, day), day
+    )
 
     minimum = current_app.config["SUPPRESSION_MIN"]
-    per_org = {
-        name: wellbeing_stats.wellbeing_by_site(oid, rng.start, rng.end).total
-        for oid, name in sorted(orgs.items(), key=lambda kv: kv[1])
-    }
-    tables["wellbeing"] = _wellbeing_table("wellbeing", "Organisation", per_org, minimum)
+    wb = wellbeing_stats.wellbeing_table(
+        User.organisation_id, [User.organisation_id.in_(list(orgs))],
+        lambda oid: orgs.get(oid, "Other"), rng.start, rng.end, groups=orgs,
+        # the programme query summed each organisation's approved minutes already
+        worked_minutes={oid: sums[1] for oid, sums in by_org.items()},
+    )  # fmt: skip
+    tables["wellbeing"] = _wellbeing_table(
+        "wellbeing", "Organisation", {**wb.rows, "All funded organisations": wb.total}, minimum
+    )
     return tables

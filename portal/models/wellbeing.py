@@ -242,3 +242,8 @@ class AuditEvent(db.Model):
     outcome: Mapped[str] = mapped_column(sa.String(20), default="ok")
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+    __table_args__ = (
+        # The user loader asks on every request whether this session was signed out already.
+        sa.Index("ix_audit_events_subject_record", "subject_id", "record_type", "record_id"),
+    )

@@ -44,3 +44,7 @@ class Engagement(db.Model):
             f"end_reason IS NULL OR end_reason IN {tuple(SEPARATION_REASONS)!r}", name="end_reason"
         ),
     )
+
+    @property
+    def reason_label(self) -> str:
+        return SEPARATION_REASONS.get(self.end_reason, "") if self.end_reason else ""

@@ -4,7 +4,8 @@ A wellbeing figure built from fewer than ``minimum`` distinct people is not publ
 suppression). Where a hidden cell could be recovered by subtracting the other published cells of
 its row or column from that line's published total, the smallest remaining cell of the line is
 hidden too (complementary suppression), until no line with a published total has exactly one
-hidden cell.
+hidden cell, or several hidden cells that together stand for fewer than ``minimum`` people (their
+sum, recoverable from the total, would describe too few: with counts, a sum of 0 shows each is 0).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def suppress(
     while changed:
         changed = False
         for line, keys in lines.items():
-            if line in totals or sum(1 for k in keys if k in hidden) != 1:
+            if line in totals or _safe(keys, hidden, cells, minimum):
                 continue
             # smallest first; ties by key, so columns with the same people hide the same rows
             rest = sorted((k for k in keys if k not in hidden),
@@ -71,3 +72,11 @@ def suppress(
         cells={key: (SUPPRESSED if key in hidden else cell.value) for key, cell in cells.items()},
         hidden_totals=totals,
     )
+
+
+def _safe(keys, hidden: set, cells: dict, minimum: int) -> bool:
+    """Whether a line's hidden cells stay hidden although its total is published."""
+    inside = [k for k in keys if k in hidden]
+    if not inside:
+        return True
+    return len(inside) >= 2 and sum(cells[k].people for k in inside) >= minimum
