@@ -31,9 +31,11 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.auth.twofactor import REQUIRED_ROLES as TWO_FACTOR_ROLES
 from portal.extensions import db
 from portal.models import (
     MAX_SHIFT_HOURS,
+    Engagement,
     Organisation,
     PayDifferential,
     PayPolicy,
@@ -54,6 +56,10 @@ from portal.timeutil import (
 )
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose (SPEC §6)
+# The authenticator secret of every demo account whose role requires two-factor sign-in (hr,
+# counselor, admin, funder), published in the README like the password: add it to an
+# authenticator app, or print the current code with pyotp.
+DEMO_TOTP_SECRET = "FAIRSHIFTDEMOTWOFACTORSECRETABCD"  # noqa: S105 - published on purpose
 RANDOM_SEED = 2026
 ALREADY_PRESENT = "Demo data already present; nothing to do."
 ALLOWED_ENVS = ("development", "testing", "DevelopmentConfig", "TestingConfig")
@@ -238,6 +244,7 @@ def seed_demo(now: datetime | None = None) -> dict:
     rows.sort(key=lambda row: (row["start_at"], row["worker_id"]))
     for i in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
+    _engagements(people, rows, orgs, sites, first_day, today, zone)
     _pay(rng, orgs, people, first_day - timedelta(days=30))
     _wellbeing(rng, people, rows, now)
     _counseling(people, now)
@@ -604,6 +611,9 @@ def _people(
     accounts[DEMO_WORKER].set_password(DEMO_PASSWORD)
     for user in everyone:
         user.password_hash = accounts[DEMO_WORKER].password_hash
+        if user.has_role(*TWO_FACTOR_ROLES):  # signing in asks for a code (README)
+            user.totp_secret = DEMO_TOTP_SECRET
+            user.totp_enabled_at = utcnow()
     db.session.flush()
 
     supervisors = {
@@ -661,6 +671,52 @@ def _shifts(
                 prev_end = end
             week += timedelta(days=7)
     return rows
+
+
+# People who worked for the providers and have left: they show in hires, separations and turnover.
+FORMER_WORKERS = [
+    ("Odessa Pruitt", "p1", "resigned"),
+    ("Marlon Keyes", "p1", "contract_ended"),
+    ("Trina Halvorsen", "p2", "resigned"),
+    ("Desmond Achebe", "p2", "other"),
+    ("Priya Lindqvist", "p1", "resigned"),
+]
+
+
+def _engagements(people: dict, rows: list[dict], orgs: dict, sites: dict, first_day: date,
+                 today: date, zone) -> None:  # fmt: skip
+    """Each worker's engagement (those who joined during the year start on their first shift;
+    the others were hired months or years before), and a few former workers who have left."""
+    rng = random.Random(RANDOM_SEED + 1)  # its own stream: the other demo data stay as they were
+    first_shift: dict[int, date] = {}
+    for row in rows:
+        day = row["start_at"].astimezone(zone).date()
+        if day < first_shift.get(row["worker_id"], date.max):
+            first_shift[row["worker_id"]] = day
+    values = []
+    for worker in people["workers"]:
+        first = first_shift.get(worker.id, first_day)
+        started = first if first > first_day + timedelta(days=7) else (
+            first_day - timedelta(days=rng.randint(20, 1400)))  # fmt: skip
+        values.append({"user_id": worker.id, "organisation_id": worker.organisation_id,
+                       "started_on": started})  # fmt: skip
+    domains = {key: domain for key, _name, domain, _sites in PROVIDERS}
+    org_sites = {key: names for key, _name, _domain, names in PROVIDERS}
+    site_ids = {site.name: site.id for site in sites.values()}
+    for name, org, reason in FORMER_WORKERS:
+        first, last = name.lower().split(" ", 1)
+        user = User(email=f"{first}.{last}@{domains[org]}", name=name, active=False,
+                    organisation_id=orgs[org].id, job_title="Violence interrupter",
+                    site_id=site_ids[rng.choice(org_sites[org])],
+                    password_hash=people["demo_worker"].password_hash)  # fmt: skip
+        user.roles = {"worker"}
+        db.session.add(user)
+        db.session.flush()
+        ended = today - timedelta(days=rng.randint(20, 330))
+        values.append({"user_id": user.id, "organisation_id": user.organisation_id,
+                       "started_on": ended - timedelta(days=rng.randint(200, 1200)),
+                       "ended_on": ended, "end_reason": reason})  # fmt: skip
+    db.session.execute(sa.insert(Engagement), values)
 
 
 def _pick(
@@ -862,4 +918,9 @@ def _report(summary: dict) -> str:
     for email, roles, org, site in summary["accounts"]:
         where = f"{org}, {site}" if site else org
         lines.append(f"  {email:<{width}}  {roles:<10}  {where}")
+    lines.append(
+        f"hr, counselor, admin and funder also ask for a code: authenticator secret "
+        f"{DEMO_TOTP_SECRET} (or run: python -c \"import pyotp; "
+        f"print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\")"
+    )
     return "\n".join(lines)

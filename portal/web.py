@@ -7,12 +7,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 
+from portal.auth.sessions import SESSION_RECORD
 from portal.extensions import db, login_manager
-from portal.models import User
+from portal.models import AuditEvent, User
 from portal.timeutil import to_local
+
+# Browser features no page uses, switched off for the page and anything it embeds.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=()"
+)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
@@ -22,15 +29,23 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Load the user of a session, refusing sessions ended by a version bump or deactivation."""
+    """Load the user of a session, refusing sessions ended by a version bump or deactivation,
+    and sessions signed out already (a copy of the cookie): see portal/auth/sessions.py."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    sid = session.get("sid")
+    if not user_id.isdigit() or not version.isdigit() or not isinstance(sid, int):
         return None
+    ended = sa.exists().where(
+        AuditEvent.subject_id == User.id,
+        AuditEvent.record_type == SESSION_RECORD,
+        AuditEvent.record_id == sid,
+    )
     user = db.session.scalar(
         sa.select(User).where(
             User.id == int(user_id),
             User.session_version == int(version),
             User.active.is_(True),
+            ~ended,
         )
     )
     return user
@@ -108,7 +123,16 @@ def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # No address (with its ids or one-time token) ever reaches another site.
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if current_app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", current_app.config["HSTS"])
+        if request.endpoint != "static":
+            # Pages hold pay and people's records: a shared phone's back button or cache must
+            # not show them after sign-out.
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -7,6 +7,8 @@ is built once per run through the real migrations; each test starts from empty t
 from __future__ import annotations
 
 import os
+import time
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from flask_migrate import upgrade
 from portal import create_app
 from portal.database import normalise_database_url
 from portal.extensions import db, limiter
+from portal.models import User
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -112,13 +115,33 @@ def world(app):
 
 
 class AuthActions:
-    """Sign in and out through the real forms."""
+    """Sign in and out through the real forms (both steps when the account has two-factor)."""
 
     def __init__(self, client):
         self._client = client
 
-    def login(self, email: str, password: str = factories.PASSWORD, **kwargs):
-        return self._client.post("/login", data={"email": email, "password": password, **kwargs})
+    def login(
+        self, email: str, password: str = factories.PASSWORD, second_step: bool = True, **kwargs
+    ):
+        """Post the sign-in form; when it asks for a code, post a fresh one (unless told not to)
+        and return that answer instead."""
+        response = self._client.post(
+            "/login", data={"email": email, "password": password, **kwargs}
+        )
+        location = urlsplit(response.headers.get("Location", "")).path
+        if second_step and response.status_code == 302 and location == "/login/two-factor":
+            response = self._client.post("/login/two-factor", data={"code": self.code_for(email)})
+        return response
+
+    def code_for(self, email: str) -> str:
+        """A code the account will accept now: its last used step is forgotten first, so that
+        signing in twice within 30 seconds is not refused as a replay."""
+        app = self._client.application
+        with app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+            user.totp_last_step = None
+            db.session.commit()
+            return factories.totp_code(user.totp_secret)
 
     def as_role(self, role: str, org: str | None = None):
         """Sign in as the world fixture's person for a role ("worker", "supervisor"...)."""
@@ -159,3 +182,27 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", record)
 
     return counter
+
+
+class FrozenClock:
+    """The sign-in clock stopped at one instant, moved on only by ``advance``."""
+
+    def __init__(self):
+        # One second into a 30-second TOTP step, so a test knows which step a code belongs to.
+        self.t = float(int(time.time()) // 30 * 30 + 1)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> None:
+        self.t += seconds + 60 * minutes + 3600 * hours
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Stop portal.auth.clock (session ages, re-authentication, TOTP steps) instead of sleeping."""
+    from portal.auth import clock
+
+    frozen = FrozenClock()
+    monkeypatch.setattr(clock, "now", frozen)
+    return frozen

@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pyotp
 from argon2 import PasswordHasher, profiles
 
+from portal.auth import clock
+from portal.auth.twofactor import REQUIRED_ROLES
 from portal.extensions import db
 from portal.models import Engagement, Organisation, Shift, Site, User
 
 PASSWORD = "correct horse battery"  # noqa: S105
+# The authenticator secret of every test account whose roles require two-factor sign-in.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 CHICAGO = ZoneInfo("America/Chicago")
 
 # (key, roles, org, site) for every person of the world fixture.
@@ -34,6 +39,12 @@ _HASHES: dict[str, str] = {}
 _CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
+def totp_code(secret: str = TOTP_SECRET, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (by the portal's clock), or a step later."""
+    step = int(clock.now() // 30) + steps_ahead
+    return pyotp.TOTP(secret).generate_otp(step)
+
+
 def email_for(key: str, org: str = "a") -> str:
     """The e-mail of a person of the world fixture."""
     return f"{key}@{org}.example.org"
@@ -48,13 +59,19 @@ def make_user(
     password: str | None = PASSWORD,
     active: bool = True,
     hired_on: date | None = date(2020, 1, 6),
+    two_factor: bool | None = None,
 ) -> User:
     """A user, flushed so it has an id; a worker gets an engagement from ``hired_on`` (none when
-    it is None)."""
+    it is None), which an inactive worker left on 31 December 2024."""
     user = User(
         name=name, email=email, organisation_id=organisation_id, site_id=site_id, active=active
     )
     user.roles = roles
+    if two_factor is None:  # on when the roles require it, like the real accounts
+        two_factor = bool(set(roles) & set(REQUIRED_ROLES))
+    if two_factor:
+        user.totp_secret = TOTP_SECRET
+        user.totp_enabled_at = datetime(2026, 1, 1, tzinfo=UTC)
     if password:
         # argon2 is slow on purpose. Test accounts get a hash made with the cheapest argon2id
         # parameters (verification reads them from the hash), computed once per password.
@@ -65,7 +82,13 @@ def make_user(
     db.session.flush()
     if "worker" in roles and hired_on is not None:
         db.session.add(
-            Engagement(user_id=user.id, organisation_id=organisation_id, started_on=hired_on)
+            Engagement(
+                user_id=user.id,
+                organisation_id=organisation_id,
+                started_on=hired_on,
+                ended_on=None if active else max(hired_on, date(2024, 12, 31)),
+                end_reason=None if active else "resigned",
+            )
         )
         db.session.flush()
     return user

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import User
 from tests import factories
+from tests.conftest import AuthActions
 from tests.factories import PASSWORD, PEOPLE, email_for
 
 EVERYONE = [(key, org) for key, _roles, org, _site in PEOPLE]
@@ -710,7 +711,7 @@ def test_deactivated_admin_does_not_count(app, client, world, auth, second_admin
 def test_second_admin_deactivation_ends_their_session(app, client, world, auth, second_admin):
     """An admin deactivated by another admin is signed out at once."""
     other = app.test_client()
-    other.post("/login", data={"email": "admin2@a.example.org", "password": PASSWORD})
+    AuthActions(other).login("admin2@a.example.org")  # both steps: admins have two-factor
     assert other.get("/admin/users").status_code == 200
     auth.as_role("admin")
     client.post(f"/admin/users/{second_admin}/deactivate")

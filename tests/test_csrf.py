@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.extensions import db, limiter
 from portal.models import Shift, User
+from tests.conftest import AuthActions
 from tests.factories import PASSWORD, email_for
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -55,6 +56,11 @@ def sign_in(client, email: str) -> None:
         "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].endswith("/login/two-factor"):  # the account has 2FA
+        token = token_from(client, "/login/two-factor")
+        code = AuthActions(client).code_for(email)
+        response = client.post("/login/two-factor", data={"code": code, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
 
 
 def signed_in(client) -> bool:

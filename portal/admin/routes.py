@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import audit
 from portal.admin import bp
 from portal.admin import service as svc
-from portal.admin.forms import UserForm
+from portal.admin.forms import DeactivateForm, UserForm
+from portal.auth.reauth import recent_auth_required
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.models import User
@@ -50,6 +52,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required("admin")
+@recent_auth_required("give an account its roles")
 def new_user():
     """Create an account and e-mail the person a link to set their password."""
     form = _form()
@@ -61,6 +64,7 @@ def new_user():
                 set(form.roles.data),
                 form.organisation_id.data,
                 form.site_id.data,
+                form.started_on.data,
             )
         except svc.AccountError as exc:
             form.add_errors(exc.errors)
@@ -78,6 +82,7 @@ def new_user():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
+@recent_auth_required("change an account")
 def edit_user(user_id: int):
     """Change an account's details and roles."""
     user = db.get_or_404(User, user_id)
@@ -104,9 +109,11 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return (
-        render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm()),
+        render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm(),
+                        deactivate_form=DeactivateForm(formdata=None),
+                        engagements=svc.engagements(user)),
         status,
-    )
+    )  # fmt: skip
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
@@ -135,15 +142,25 @@ def _send_invite(user: User) -> bool:
             "warning",
         )
         return False
+    audit.record("user.password_link_sent", "users", user.id, subject_id=user.id)
+    db.session.commit()
     return True
 
 
 def _set_active(user_id: int, active: bool):
     user = db.get_or_404(User, user_id)
-    if ActionForm().validate_on_submit():
+    form = DeactivateForm() if not active else ActionForm()
+    if not form.validate_on_submit():
+        for messages in form.errors.values():
+            flash(" ".join(messages), "warning")
+    else:
         try:
-            svc.set_active(current_user, user, active)
+            if active:
+                svc.set_active(current_user, user, True)
+            else:
+                svc.set_active(current_user, user, False, form.last_day.data, form.reason.data)
         except svc.AccountError as exc:
+            db.session.rollback()
             flash(str(exc), "warning")
         else:
             db.session.commit()

@@ -1,7 +1,7 @@
-"""Signing in and out, and setting a password from a one-time link."""
+"""Signing in and out (with a second factor), sessions, re-authentication, and passwords."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth import routes  # noqa: E402,F401
+from portal.auth import account, reset, routes, sessions, signin  # noqa: E402,F401

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from portal.auth import bp
+from portal import audit
+from portal.auth import bp, sessions
 from portal.auth.forms import LoginForm, SetPasswordForm
 from portal.auth.service import (
+    INVITE,
+    PasswordError,
     authenticate,
-    is_safe_next,
+    change_password,
     normalise_email,
-    user_for_password_token,
+    password_link,
 )
 from portal.extensions import db, limiter
 
@@ -48,11 +51,18 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()  # nothing from before sign-in carries over
-            login_user(user)
-            session.permanent = True
-            target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("main.home"))
+            # A new session (nothing from before carries over), or the second step first.
+            response = sessions.begin_sign_in(user, form.next.data)
+            db.session.commit()
+            return response
+        audit.record(
+            "auth.sign_in",
+            "users",
+            outcome="failed",
+            subject_id=sessions.account_id(form.email.data),
+            actor=None,
+        )
+        db.session.commit()
         form.password.errors.append(LOGIN_FAILED)
         return render_template("auth/login.html", form=form), 200
     status = 422 if request.method == "POST" else 200
@@ -88,27 +98,41 @@ def _minutes_until_reset() -> int | None:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (POST only, with a CSRF token)."""
-    logout_user()
-    session.clear()
+    """Sign out (POST only, with a CSRF token); a copy of the session cookie dies with it."""
+    sessions.end("auth.sign_out")
+    db.session.commit()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
-    """Choose a password from a one-time link (a new account, or a reset sent by an admin)."""
-    user = user_for_password_token(token, current_app.config["INVITE_TOKEN_HOURS"])
+    """Choose a password from a one-time link (an invitation, or a reset the person asked for).
+
+    Then the person is signed in as at sign-in (the second factor asked first when they have
+    one: the e-mailed link alone is not enough), on a new session; every other session has
+    ended with the version bump.
+    """
+    user, purpose = password_link(token)
     if user is None:
         return render_template("auth/link_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
-        db.session.commit()
-        session.clear()
-        login_user(user)
-        session.permanent = True
-        flash("Your password is set. Welcome to FairShift.", "success")
-        return redirect(url_for("main.home"))
+        try:
+            change_password(user, form.password.data)
+        except PasswordError as exc:
+            form.add_errors(exc.errors)
+        else:
+            response = sessions.begin_sign_in(user, "")
+            db.session.commit()
+            flash(
+                "Your password is set. Welcome to FairShift."
+                if purpose == INVITE
+                else "Your new password is set. Every other session has been signed out.",
+                "success",
+            )
+            return response
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/set_password.html", form=form, user=user), status
+    return render_template(
+        "auth/set_password.html", form=form, user=user, purpose=purpose
+    ), status

@@ -7,6 +7,8 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import audit
+from portal.auth.reauth import recent_auth_required
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.hr import bp
@@ -20,6 +22,8 @@ from portal.timeutil import local_today
 
 FILTERS = ("site", "title", "classification", "below")
 PER_PAGE = 100  # rows shown at once; totals and the CSV cover everyone
+# A what-if sent to re-authenticate comes back with these filled in (the page reads them).
+WHATIF_FIELDS = ("scenario", "title", "percent", "floor", "effective_from", "reason")
 
 
 def _filters() -> dict:
@@ -47,8 +51,11 @@ def fair_pay():
 def fair_pay_csv():
     """The fair-pay rows, with the page's filters, as CSV."""
     report = fairness.fair_pay(current_user.organisation_id, local_today(), _filters())
+    body = fairness.report_csv(report)
+    audit.record("export.fair_pay", "organisations", current_user.organisation_id)
+    db.session.commit()
     return Response(
-        fairness.report_csv(report),
+        body,
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="fair-pay-{report.day:%Y-%m-%d}.csv"'
@@ -116,6 +123,7 @@ def job_title(user_id: int):
     form = JobTitleForm()
     if form.validate_on_submit():
         person.job_title = form.job_title.data or None
+        audit.record("user.job_title_changed", "users", person.id, subject_id=person.id)
         db.session.commit()
         flash(f"{person.name}'s job title is now {person.job_title or 'not set'}.", "success")
     else:
@@ -125,6 +133,7 @@ def job_title(user_id: int):
 
 @bp.route("/fair-pay/what-if", methods=["GET", "POST"])
 @role_required("hr")
+@recent_auth_required("apply raises", keep=WHATIF_FIELDS)
 def whatif():
     """Price a raise before anything is saved (GET); apply it as scheduled changes (POST)."""
     source = request.form if request.method == "POST" else request.args

@@ -7,6 +7,8 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import audit
+from portal.auth.reauth import recent_auth_required
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.hr import bp
@@ -40,6 +42,7 @@ def periods():
 
 @bp.route("/periods/close", methods=["POST"])
 @role_required("hr")
+@recent_auth_required("close a pay period", back="hr.periods")
 def close_period():
     """Close the next period: statements are frozen and its shifts locked."""
     form = ActionForm()
@@ -81,8 +84,11 @@ def period_csv(period_id: int):
     """The statements as CSV for the payroll provider (columns: docs/payroll-csv.md)."""
     closed = _own_period_or_404(period_id)
     filename = f"fairshift-statements-{closed.start_date:%Y-%m-%d}.csv"
+    body = svc.statements_csv(closed)
+    audit.record("export.statements", "pay_periods", closed.id)
+    db.session.commit()
     return Response(
-        svc.statements_csv(closed),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
