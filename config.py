@@ -21,10 +21,18 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated setting as a list (empty items dropped)."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Config:
     """Defaults shared by every environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Old keys, comma-separated, still accepted when reading sessions and e-mailed links while a
+    # new SECRET_KEY is rolled out (docs/deploy.md, "Rotating the secret key").
+    SECRET_KEY_FALLBACKS = _list("SECRET_KEY_FALLBACKS")
     # None means "SQLite in the instance folder", resolved in create_app.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -46,22 +54,42 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "FairShift <no-reply@fairshift.invalid>")
     MAIL_DIR = os.environ.get("MAIL_DIR")  # default: <instance>/mail
     INVITE_TOKEN_HOURS = _int("INVITE_TOKEN_HOURS", 72)
-    # The portal's public address, for links in mail sent without a request (reminders).
+    # The portal's public address, for links in mail sent without a request (reminders) and in
+    # password reset mail (never taken from the request's Host header when set).
     PUBLIC_URL = os.environ.get("FAIRSHIFT_PUBLIC_URL")
+    # Host names the portal answers to, comma-separated (others get 400); unset: any.
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or None
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes")
+    # "Forgot your password?": how long the e-mailed link works, and how often one can be asked
+    # for (per e-mail typed, which also caps the mail one person gets, and per address).
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 30)
+    PASSWORD_RESET_LIMIT_PER_EMAIL = os.environ.get("PASSWORD_RESET_LIMIT_PER_EMAIL", "5 per hour")
+    PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "20 per hour")
+    # Sessions: signed out after this long without a request (shorter for roles that see pay or
+    # people's records), and in any case this long after signing in; sensitive actions (closing
+    # a pay period, applying a raise, changing roles, issuing API tokens) ask for the password or
+    # a code again when the last one is older than REAUTH_MINUTES.
+    IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 120)
+    IDLE_TIMEOUT_MINUTES_PRIVILEGED = _int("IDLE_TIMEOUT_MINUTES_PRIVILEGED", 30)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    REAUTH_MINUTES = _int("REAUTH_MINUTES", 5)
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "FairShift")  # name in the app
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HSTS = ""  # the Strict-Transport-Security header; production sends it (HTTPS only)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # The largest request body: benchmark CSV uploads are at most 1 MB (benchmarks/service.py).
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
     SHIFTS_PER_PAGE = 20
     COUNSELING_CANCEL_HOURS = _int("COUNSELING_CANCEL_HOURS", 24)  # free cancel/reschedule before
     COUNSELING_YEARLY_ALLOWANCE = _int("COUNSELING_YEARLY_ALLOWANCE", 12)  # sessions a year
@@ -80,17 +108,27 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-key"  # noqa: S105
+    SECRET_KEY_FALLBACKS: list[str] = []
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
 
 
 class ProductionConfig(Config):
-    """Deployment: SECRET_KEY and DATABASE_URL required, cookies Secure."""
+    """Deployment: SECRET_KEY and DATABASE_URL required, cookies Secure, HSTS."""
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, for path / and
+    # without a Domain: no sibling subdomain (or plain-HTTP page) can set or shadow it.
+    SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token" if SESSION_COOKIE_SECURE else "remember_token"
+    HSTS = (
+        os.environ.get("HSTS", "max-age=31536000; includeSubDomains")
+        if SESSION_COOKIE_SECURE
+        else ""
+    )
 
 
 CONFIGS = {

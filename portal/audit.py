@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 from portal.extensions import db
@@ -31,4 +31,26 @@ def record(
         outcome=outcome,
     )
     db.session.add(event)
+    if action.startswith(EXPORT_PREFIX) and has_request_context():
+        g.export_audited = True  # the view named what it exported: audit_exports adds nothing
     return event
+
+
+EXPORT_PREFIX = "export."
+CSV_EXPORT = "export.csv"
+
+
+def register(app: Flask) -> None:
+    """Audit every CSV download, including those whose view does not name what it exports."""
+
+    @app.after_request
+    def audit_exports(response):
+        if (
+            response.mimetype == "text/csv"
+            and response.status_code == 200
+            and not g.get("export_audited")
+        ):
+            # The record type says which download (e.g. "dashboard/programme.csv").
+            record(CSV_EXPORT, request.path.strip("/")[:40])
+            db.session.commit()
+        return response

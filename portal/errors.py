@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
@@ -18,10 +18,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(_error):
+        if _is_api():
+            return _api_error("There is nothing at this address of the API.", 404)
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(405)
-    def method_not_allowed(_error):
+    def method_not_allowed(error):
+        if _is_api():
+            allow = ", ".join(sorted(error.valid_methods or ()))
+            return _api_error("The API only answers GET.", 405, {"Allow": allow})
         return render_template("errors/405.html"), 405
 
     @app.errorhandler(413)
@@ -34,6 +39,14 @@ def register(app: Flask) -> None:
             from portal.auth.routes import throttled_login_page
 
             return throttled_login_page(error)
+        if request.endpoint in ("auth.two_factor", "auth.reauth"):
+            from portal.auth.signin import throttled_page
+
+            return throttled_page(error)
+        if request.endpoint == "auth.forgot_password":
+            from portal.auth.reset import throttled_reset_page
+
+            return throttled_reset_page(error)
         return render_template("errors/429.html", error=error), 429
 
     @app.errorhandler(OperationalError)
@@ -45,7 +58,18 @@ def register(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(_error):
         _rollback()
+        if _is_api():
+            return _api_error("Something went wrong on our side.", 500)
         return render_template("errors/500.html", minimal=True), 500
+
+
+def _is_api() -> bool:
+    """Programs reading /api/ get their errors as JSON, like the API's own answers."""
+    return request.path.startswith("/api/")
+
+
+def _api_error(message: str, status: int, headers: dict | None = None):
+    return jsonify(error=message), status, {"Cache-Control": "no-store", **(headers or {})}
 
 
 def _rollback() -> None:

@@ -454,8 +454,10 @@ def test_production_cookies_are_secure(database_url, tmp_path):
     # The sign-in page stores a CSRF token in the session: its cookie says Secure.
     response = prod.test_client().get("/login", base_url="https://localhost")
     assert response.status_code == 200
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    cookies = response.headers.getlist("Set-Cookie")
+    cookie = next(c for c in cookies if c.startswith("__Host-session="))  # docs/security.md
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Domain=" not in cookie and "Path=/;" in cookie + ";"
     with prod.app_context():
         db.engine.dispose()
 

@@ -2,9 +2,12 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-MIN_PASSWORD_LENGTH = 12
+from portal.auth import passwords
+from portal.forms import ServiceForm
+
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -16,20 +19,13 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class SetPasswordForm(FlaskForm):
-    """A new password, typed twice."""
+class SetPasswordForm(ServiceForm):
+    """A new password, typed twice; the rules (length, common, e-mail) are the service's."""
 
     password = PasswordField(
         "New password",
-        validators=[
-            DataRequired(message="Choose a password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
+        validators=[DataRequired(message="Choose a password.")],
+        description=passwords.HELP,
     )
     confirm = PasswordField(
         "Type it again",
@@ -39,3 +35,18 @@ class SetPasswordForm(FlaskForm):
         ],
     )
     submit = SubmitField("Set password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The e-mail of the account whose password is forgotten."""
+
+    email = EmailField(
+        "E-mail",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(message="Enter the e-mail you sign in with."),
+            Email("Enter a valid e-mail address.", check_deliverability=False),
+            Length(max=254, message="Enter a valid e-mail address."),
+        ],
+    )
+    submit = SubmitField("Send me a link")

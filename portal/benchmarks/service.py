@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
 from portal.extensions import db
 from portal.models import Benchmark, User
 
@@ -401,6 +402,7 @@ def _import(rows: list[Mapping[str, Any]], actor: User, problems: list[Problem])
     current_app.logger.info(
         "Benchmark import by user %s: %s added, %s unchanged", actor.id, len(new), unchanged
     )
+    audit.record("benchmarks.imported", "benchmarks", actor=actor)
     return ImportResult(added=len(new), unchanged=unchanged)
 
 

@@ -22,6 +22,7 @@ from flask import abort, current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal import audit
 from portal.extensions import db
 from portal.models import (
     CLASSIFICATIONS,
@@ -377,6 +378,7 @@ def add_rate(
     )
     db.session.add(rate)
     db.session.flush()
+    audit.record("pay_rate.added", "pay_rates", rate.id, subject_id=worker.id, actor=actor)
     return rate
 
 
@@ -625,12 +627,14 @@ def save_policy(
                 policy = PayPolicy(organisation_id=organisation_id, **values)
                 db.session.add(policy)
                 db.session.flush()
+            audit.record("pay_policy.changed", "pay_policies", organisation_id, actor=actor)
             return policy
         except IntegrityError:
             policy = saved_policy(organisation_id)
     for name, value in values.items():
         setattr(policy, name, value)
     db.session.flush()
+    audit.record("pay_policy.changed", "pay_policies", organisation_id, actor=actor)
     return policy
 
 
@@ -704,6 +708,9 @@ def add_differential(
     )
     db.session.add(differential)
     db.session.flush()
+    audit.record(
+        "pay_policy.differential_added", "pay_differentials", differential.id, actor=actor
+    )
     return differential
 
 
@@ -718,6 +725,9 @@ def remove_differential(actor: User, differential_id: int) -> PayDifferential | 
     if differential is not None:
         db.session.delete(differential)
         db.session.flush()
+        audit.record(
+            "pay_policy.differential_removed", "pay_differentials", differential_id, actor=actor
+        )
     return differential
 
 
@@ -776,4 +786,5 @@ def save_stipends(actor: User, amounts: Mapping[str, Decimal | None]) -> dict[st
         elif row is not None:
             db.session.delete(row)
     db.session.flush()
+    audit.record("pay_policy.stipends_changed", "organisations", organisation_id, actor=actor)
     return stipends(organisation_id)

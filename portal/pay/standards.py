@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal import audit
 from portal.extensions import db
 from portal.models import Benchmark, User, WageStandard
 from portal.pay import fairness
@@ -74,6 +75,7 @@ def choose(
     )  # fmt: skip
     db.session.add(standard)
     db.session.flush()
+    audit.record(f"pay_policy.{role}_chosen", "wage_standards", standard.id, actor=actor)
     return standard
 
 

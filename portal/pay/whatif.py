@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from portal import audit
 from portal.extensions import db
 from portal.models import User
 from portal.pay import fairness, gaps
@@ -146,4 +147,6 @@ def apply(actor: User, scenario: Scenario, effective_from: date | None, reason: 
             savepoint.rollback()
     if problems:
         raise WhatIfError({"": ["Nothing was saved.", *problems]})
+    # One event for the scenario; each rate change has its own "pay_rate.added" too.
+    audit.record("whatif.applied", "organisations", actor.organisation_id, actor=actor)
     return len(scenario.changes)
