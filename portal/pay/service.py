@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import joinedload
 
+from portal import audit
 from portal.extensions import db
 from portal.models import (
     Benchmark,
@@ -453,6 +454,37 @@ def _paid_near(organisation_id: int, late: list[Shift]) -> dict[int, list[Shift]
     return out
 
 
+def statement_row(
+    period_id: int, organisation_id: int, worker_id: int, priced: Priced, policy: OrgPolicy
+) -> dict:
+    """One worker's frozen statement as a row of pay_statements (closing and the bench data
+    loader, portal.seedbench, both store exactly this)."""
+    lines = priced.statement.lines
+    return {
+        "period_id": period_id,
+        "worker_id": worker_id,
+        "organisation_id": organisation_id,
+        "classification": priced.statement.classification,
+        "rate_text": rate_text(priced.rate),
+        "hours": rules.hours2(priced.hours),
+        "regular_hours": priced.statement.regular_hours,
+        "overtime_hours": priced.statement.overtime_hours,
+        "differential_hours": priced.statement.differential_hours,
+        "regular_pay": lines["regular_pay"],
+        "differential_pay": lines["differential_pay"],
+        "stipends": lines["stipends"],
+        "overtime_premium": lines["overtime_premium"],
+        "adjustments": priced.adjustments,
+        "gross_pay": priced.gross,
+        "effective_hourly": priced.effective_hourly,
+        "details": {
+            "weeks": breakdown_rows(priced, policy),
+            "adjustments": priced.adjustment_details,
+            "salary": str(rules.cents(priced.statement.salary)),
+        },
+    }
+
+
 def close_period(
     organisation_id: int, actor: User | None, expected_start: date | None = None
 ) -> PayPeriod:
@@ -491,32 +523,7 @@ def close_period(
         raise PayError("This period is already closed. Nothing was changed.") from exc
     rows, paid_ids = [], []
     for user, priced in preview.priced:
-        lines = priced.statement.lines
-        rows.append(
-            {
-                "period_id": closed.id,
-                "worker_id": user.id,
-                "organisation_id": organisation_id,
-                "classification": priced.statement.classification,
-                "rate_text": rate_text(priced.rate),
-                "hours": rules.hours2(priced.hours),
-                "regular_hours": priced.statement.regular_hours,
-                "overtime_hours": priced.statement.overtime_hours,
-                "differential_hours": priced.statement.differential_hours,
-                "regular_pay": lines["regular_pay"],
-                "differential_pay": lines["differential_pay"],
-                "stipends": lines["stipends"],
-                "overtime_premium": lines["overtime_premium"],
-                "adjustments": priced.adjustments,
-                "gross_pay": priced.gross,
-                "effective_hourly": priced.effective_hourly,
-                "details": {
-                    "weeks": breakdown_rows(priced, policy),
-                    "adjustments": priced.adjustment_details,
-                    "salary": str(rules.cents(priced.statement.salary)),
-                },
-            }
-        )
+        rows.append(statement_row(closed.id, organisation_id, user.id, priced, policy))
         paid_ids.extend(s.id for s in priced.shifts)
         paid_ids.extend(s.id for s in priced.late_shifts)
     if rows:
@@ -526,6 +533,7 @@ def close_period(
             sa.update(Shift).where(Shift.id.in_(paid_ids)).values(paid_in_period_id=closed.id),
             execution_options={"synchronize_session": False},
         )
+    audit.record("pay_period.closed", "pay_periods", closed.id, actor=actor)
     return closed
 
 
