@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run install migrate seed test lint bench clean
+.PHONY: run install migrate seed test lint audit bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,21 +25,44 @@ seed: migrate  ## load the demo programme once (skipped when already there)
 run: seed  ## serve the demo site on http://127.0.0.1:$(PORT)
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The browser tests (tests/e2e) drive Debian's Chromium; without it they are left out, loudly.
+CHROMIUM    := $(or $(E2E_CHROMIUM),$(shell test -x /usr/bin/chromium && echo /usr/bin/chromium || command -v chromium))
+E2E_IGNORE  := $(if $(CHROMIUM),,--ignore=tests/e2e)
+NO_CHROMIUM := Chromium not found: the browser tests in tests/e2e were NOT run (install Debian's chromium package)
+
 test: install  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
-	env -u TEST_DATABASE_URL $(PY) -m pytest
+	@$(if $(CHROMIUM),,echo "$(NO_CHROMIUM)")
+	env -u TEST_DATABASE_URL $(PY) -m pytest $(E2E_IGNORE)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(PY) -m pytest; \
+		$(PY) -m pytest $(E2E_IGNORE); \
 	else \
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL run was skipped (CI sets it)."; \
 	fi
+	@$(if $(CHROMIUM),,echo "$(NO_CHROMIUM)")
 
-lint: install  ## static checks
+# pip-audit on the locked versions (constraints.txt pins every package, so no resolving); the
+# exceptions, each with its date and reason, are listed in docs/security.md.
+AUDIT        := $(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off
+AUDIT_IGNORE :=
+
+lint: install  ## static checks, and the dependency audit when a vulnerability service answers
 	$(VENV)/bin/ruff check portal tests bench config.py wsgi.py
+	@probe=$$(mktemp); echo "pip-audit==2.10.1" > $$probe; \
+	if $(AUDIT) -r $$probe >/dev/null 2>&1; then rm -f $$probe; \
+		$(AUDIT) -r constraints.txt $(AUDIT_IGNORE); \
+	else rm -f $$probe; \
+		echo "pip-audit: no vulnerability service answers from here (PyPI JSON API, OSV):"; \
+		echo "  dependency audit SKIPPED. Run 'make audit' on a machine that reaches them."; \
+	fi
+
+audit: install  ## the locked dependencies against known vulnerabilities (needs pypi.org)
+	$(AUDIT) -r constraints.txt $(AUDIT_IGNORE)
 
 bench: install  ## benchmarks (printed; figures kept in docs/benchmarks.md)
 	$(PY) bench/close_period.py
 	$(PY) bench/fair_pay.py
+	$(PY) bench/dashboard.py  # city size; BENCH_NATIONAL=1 adds 5,000 workers (minutes to build)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

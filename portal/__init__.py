@@ -51,6 +51,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
 
     from portal import (
         admin,
+        api,
         auth,
         benchmarks,
         counseling,
@@ -72,15 +73,21 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(wellbeing.bp)
     app.register_blueprint(counseling.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(api.bp)
+    app.wsgi_app = api.WithoutCookies(app.wsgi_app)  # bearer tokens only under /api/
 
-    from portal import errors, web
+    from portal import audit, errors, web
 
     errors.register(app)
     web.register(app)
+    audit.register(app)
 
     from portal.seed import register_cli
 
     register_cli(app)
+    from portal.seedbench import register_cli as register_bench_cli
+
+    register_bench_cli(app)
     from portal.wellbeing.checkin_service import register_checkin_cli
 
     register_checkin_cli(app)
@@ -90,6 +97,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.counseling.reminders import register_reminder_cli
 
     register_reminder_cli(app)
+    from portal.backup_cli import register_backup_cli
+
+    register_backup_cli(app)
     return app
 
 
@@ -100,3 +110,10 @@ def _check_config(app: Flask) -> None:
     key = app.config.get("SECRET_KEY")
     if not key or key == DEV_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (see README, Settings).")
+    if str(app.config.get("SESSION_COOKIE_NAME", "")).startswith("__Host-") and (
+        not app.config.get("SESSION_COOKIE_SECURE") or app.config.get("SESSION_COOKIE_DOMAIN")
+    ):
+        raise RuntimeError(
+            "A __Host- session cookie must be Secure and have no domain: set "
+            "SESSION_COOKIE_SECURE, unset SESSION_COOKIE_DOMAIN (see docs/deploy.md)."
+        )

@@ -26,6 +26,22 @@ ROUTES = {
     "auth.login": row("GET", "/login", default=302, anonymous=200),
     "auth.logout": row("POST", "/logout", default=302),
     "auth.set_password": row("GET", "/set-password/not-a-token", default=404, anonymous=404),
+    # Two-factor sign-in, re-authentication and the account page (tests/test_two_factor.py,
+    # test_reauth.py, test_sessions.py). The second step without a password first goes to /login.
+    "auth.two_factor": row("GET", "/login/two-factor", default=302),
+    "auth.reauth": row("GET", "/reauth", default=200),
+    "auth.account": row("GET", "/account", default=200),
+    "auth.two_factor_setup": row("GET", "/account/two-factor", default=200),
+    "auth.two_factor_disable": row("POST", "/account/two-factor/disable", default=422),
+    # New recovery codes: shown (200) to those with two-factor on (the roles that require it).
+    "auth.recovery_codes": row(
+        "POST", "/account/two-factor/recovery-codes", default=302,
+        counselor=200, hr=200, funder=200, admin=200,
+    ),  # fmt: skip
+    "auth.sign_out_everywhere": row("POST", "/account/sign-out-everywhere", default=302),
+    # Anyone may ask for a reset link (same answer whoever asks): tests/test_password_reset.py.
+    "auth.forgot_password": row("GET", "/forgot-password", default=200, anonymous=200),
+    "auth.forgot_password_sent": row("GET", "/forgot-password/sent", default=200, anonymous=200),
     "main.home": row("GET", "/", default=200),
     "main.healthz": row("GET", "/healthz", default=200, anonymous=200),
     "shifts.index": row("GET", "/shifts", worker=200),
@@ -67,6 +83,8 @@ ROUTES = {
     "admin.deactivate_user": row("POST", "/admin/users/{user}/deactivate", admin=302),
     "admin.reactivate_user": row("POST", "/admin/users/{user}/reactivate", admin=302),
     "admin.send_link": row("POST", "/admin/users/{user}/send-link", admin=302),
+    "admin.audit_log": row("GET", "/admin/audit", admin=200),
+    "admin.audit_csv": row("GET", "/admin/audit.csv", admin=200),
     # Check-ins: the id is never the viewer's own here, so 404 for all; the owner, the counsellor
     # (outreach or consent) and every other role against a real record: tests/test_checkins.py.
     "wellbeing.checkins": row("GET", "/checkins", worker=200),
@@ -116,7 +134,17 @@ ROUTES = {
     "counseling.delete_booking": row("POST", "/bookings/{shift}/delete"),
     "counseling.reschedule": row("GET", "/bookings/{shift}/reschedule"),
     "dashboard.index": row("GET", "/dashboard", leader=200, funder=200),
+    "dashboard.report": row("GET", "/dashboard/report", leader=200, funder=200),
     "dashboard.table_csv": row("GET", "/dashboard/wellbeing.csv", leader=200, funder=200),
+    # The API answers to a bearer token only: a session cookie, whoever's, is refused with 401.
+    # Tokens, scopes and refusals: tests/test_api.py.
+    "api.programme_stats": row("GET", "/api/v1/stats/programme", default=401, anonymous=401),
+    "api.workforce_stats": row("GET", "/api/v1/stats/workforce", default=401, anonymous=401),
+    "api.openapi_document": row("GET", "/api/v1/openapi.json", default=200, anonymous=200),
+    # API tokens: {user} is a worker, who may not hold one (422); {shift} is no token of theirs.
+    "admin.tokens": row("GET", "/admin/users/{user}/tokens", admin=200),
+    "admin.issue_token": row("POST", "/admin/users/{user}/tokens", admin=422),
+    "admin.revoke_token": row("POST", "/admin/users/{user}/tokens/{shift}/revoke"),
 }
 
 
