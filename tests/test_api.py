@@ -473,3 +473,24 @@ def test_answers_match_the_documented_schemas(client, app, programme, tokens, ro
     _validate_against(doc, "#/components/schemas/Error", bad.get_json())
     with pytest.raises(Exception, match="required"):
         _validate_against(doc, "#/components/schemas/Statistics", {"tables": []})
+
+
+@pytest.mark.parametrize("role", ["leader", "funder"])
+def test_each_document_computes_only_its_own_tables(client, app, auth, world, count_queries,
+                                                    role):  # fmt: skip
+    """The two documents together cost no more SQL than the dashboard page: neither computes
+    the other's tables."""
+    token = issue_token(app, world, PERSON[role])
+    auth.as_role(role)
+    client.get("/dashboard", query_string=RANGE)  # warm up
+    with count_queries() as page:
+        client.get("/dashboard", query_string=RANGE)
+    spent = 0
+    for url in ENDPOINTS:
+        client.get(url, headers=bearer(token), query_string=RANGE)
+        with count_queries() as n:
+            client.get(url, headers=bearer(token), query_string=RANGE)
+        spent += n()
+    # each API call also looks up its token and writes its use (a few statements each)
+    assert spent <= page() + 2 * 6
+    assert spent < 2 * page()

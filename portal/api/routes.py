@@ -52,10 +52,11 @@ def no_store(response):
     return response
 
 
-def _stats(keys: tuple[str, ...]):
-    """The viewer's dashboard tables among ``keys``, in the dashboard's order, as JSON."""
+def _stats(part: str, keys: tuple[str, ...]):
+    """The viewer's dashboard tables of one part, among ``keys``, in the dashboard's order."""
     try:
-        rng, _sites, tables = dashboard.viewer_tables(g.api_user, request.args, local_today())
+        rng, _sites, tables = dashboard.viewer_tables(g.api_user, request.args, local_today(),
+                                                      parts=(part,))  # fmt: skip
     except dashboard.RangeError as error:
         db.session.commit()
         return error_response(422, str(error))
@@ -92,14 +93,14 @@ def _cell(value):
 @token_required
 def programme_stats():
     """Programme outputs (by site or organisation, by month) and the suppressed wellbeing table."""
-    return _stats(dashboard.PROGRAMME_TABLES)
+    return _stats("programme", dashboard.PROGRAMME_TABLES)
 
 
 @bp.get("/stats/workforce")
 @token_required
 def workforce_stats():
     """Active headcounts and, for leaders, pay."""
-    return _stats(dashboard.WORKFORCE_TABLES)
+    return _stats("workforce", dashboard.WORKFORCE_TABLES)
 
 
 @bp.get("/openapi.json")

@@ -58,6 +58,8 @@ TABLE_NAMES = (
     "workforce-titles", "workforce-classifications", "workforce-organisations",
     "workforce-movement", "pay", "wellbeing",
 )  # fmt: skip
+# The API's two documents: programme (outputs and wellbeing) and workforce (people and pay).
+PARTS = ("programme", "workforce")
 # The API's two documents: which tables each one carries (those the viewer's dashboard has).
 PROGRAMME_TABLES = ("programme-sites", "programme-organisations", "programme-months", "wellbeing")
 WORKFORCE_TABLES = ("workforce-sites", "workforce-titles", "workforce-classifications",
@@ -397,15 +399,17 @@ def _wellbeing_table(key, first, rows: dict[str, dict], minimum: int) -> Table:
 # --- the dashboards ---------------------------------------------------------------------------
 
 
-def viewer_tables(user, args, today: date) -> tuple[Range, dict[int, str], dict[str, Table]]:
+def viewer_tables(user, args, today: date, parts=PARTS
+                  ) -> tuple[Range, dict[int, str], dict[str, Table]]:  # fmt: skip
     """The dashboard tables ``user`` (a leader or a funder) may see, for the range and site in
-    ``args`` (from, to, site); RangeError on bad input. Pages, CSV and the API all call this."""
+    ``args`` (from, to, site); RangeError on bad input. Pages, CSV and the API all call this;
+    ``parts`` ("programme", "workforce") leaves out what an API call does not return."""
     if user.has_role("leader"):
         sites = organisation_sites(user.organisation_id)
         rng = parse_range(args, today, set(sites))
-        return rng, sites, leader_tables(user.organisation_id, rng, today, sites)
+        return rng, sites, leader_tables(user.organisation_id, rng, today, sites, parts)
     rng = parse_range(args, today)
-    return rng, {}, funder_tables(user.organisation_id, rng, today)
+    return rng, {}, funder_tables(user.organisation_id, rng, today, parts)
 
 
 def headline(tables: dict[str, Table]) -> dict[str, object]:
@@ -424,22 +428,32 @@ def organisation_sites(organisation_id: int) -> dict[int, str]:
     )
 
 
-def leader_tables(organisation_id: int, rng: Range, today: date,
-                  sites: dict[int, str]) -> dict[str, Table]:  # fmt: skip
-    """Every table of a leader's dashboard, for their own organisation only."""
-    site_where = [Shift.site_id == rng.site_id] if rng.site_id else []
-    by_site, by_month = _programme_rows(
-        Shift.site_id, rng, [Shift.organisation_id == organisation_id, *site_where]
-    )
+def leader_tables(organisation_id: int, rng: Range, today: date, sites: dict[int, str],
+                  parts=PARTS) -> dict[str, Table]:  # fmt: skip
+    """The tables of a leader's dashboard (the ``parts`` asked for), for their own organisation
+    only."""
     names = {sid: name for sid, name in sites.items() if not rng.site_id or sid == rng.site_id}
-    names.update({sid: sites.get(sid, NO_SITE) for sid in by_site})
-    tables = {
-        "programme-sites": _group_table(
+    tables: dict[str, Table] = {}
+    if "programme" in parts:
+        site_where = [Shift.site_id == rng.site_id] if rng.site_id else []
+        by_site, by_month = _programme_rows(
+            Shift.site_id, rng, [Shift.organisation_id == organisation_id, *site_where]
+        )
+        names.update({sid: sites.get(sid, NO_SITE) for sid in by_site})
+        tables["programme-sites"] = _group_table(
             "programme-sites", "Programme outputs by site", "Site", names, by_site
-        ),
-        "programme-months": _month_table(by_month, "Approved shifts only."),
-    }
+        )
+        tables["programme-months"] = _month_table(by_month, "Approved shifts only.")
+    if "workforce" in parts:
+        tables.update(_leader_workforce(organisation_id, rng, today, sites, names))
+    if "programme" in parts:
+        tables["wellbeing"] = _leader_wellbeing(organisation_id, rng, sites, names)
+    return tables
 
+
+def _leader_workforce(organisation_id: int, rng: Range, today: date, sites: dict[int, str],
+                      names: dict) -> dict[str, Table]:  # fmt: skip
+    tables: dict[str, Table] = {}
     day = min(rng.last_day, today)
     user_where = [Engagement.organisation_id == organisation_id]
     if rng.site_id:
@@ -463,8 +477,11 @@ def leader_tables(organisation_id: int, rng: Range, today: date,
         "Site", {sid: sites.get(sid, NO_SITE) for sid in {*names, *moves}}, moves, day
     )
     tables["pay"] = _pay_table(organisation_id, rng, day)
+    return tables
 
-    minimum = current_app.config["SUPPRESSION_MIN"]
+
+def _leader_wellbeing(organisation_id: int, rng: Range, sites: dict[int, str],
+                      names: dict) -> Table:  # fmt: skip
     wb_where = [User.organisation_id == organisation_id]
     if rng.site_id:
         wb_where.append(User.site_id == rng.site_id)
@@ -472,10 +489,8 @@ def leader_tables(organisation_id: int, rng: Range, today: date,
         User.site_id, wb_where, lambda sid: sites.get(sid, NO_SITE), rng.start, rng.end,
         groups=names,
     )
-    tables["wellbeing"] = _wellbeing_table(
-        "wellbeing", "Site", {**wb.rows, "All sites": wb.total}, minimum
-    )
-    return tables
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    return _wellbeing_table("wellbeing", "Site", {**wb.rows, "All sites": wb.total}, minimum)
 
 
 def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
@@ -508,9 +523,9 @@ def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
     return table
 
 
-def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
+def funder_tables(funder_id: int, rng: Range, today: date, parts=PARTS) -> dict[str, Table]:
     """Programme outputs, headcounts and wellbeing of the providers this funder funds, side by
-    side."""
+    side (the ``parts`` asked for)."""
     orgs = dict(
         db.session.execute(
             sa.select(Organisation.id, Organisation.name).where(
@@ -518,18 +533,36 @@ def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
             )
         ).all()
     )
-    by_org, by_month = _programme_rows(
-        Shift.organisation_id, rng, [Shift.organisation_id.in_(list(orgs))]
-    )
-    tables = {
-        "programme-organisations": _group_table(
+    tables: dict[str, Table] = {}
+    if "programme" in parts:
+        by_org, by_month = _programme_rows(
+            Shift.organisation_id, rng, [Shift.organisation_id.in_(list(orgs))]
+        )
+        tables["programme-organisations"] = _group_table(
             "programme-organisations", "Programme outputs by organisation", "Organisation",
             orgs, by_org,
-        ),
-        "programme-months": _month_table(
+        )  # fmt: skip
+        tables["programme-months"] = _month_table(
             by_month, "All provider organisations together; approved shifts only."
-        ),
-    }  # fmt: skip
+        )
+    if "workforce" in parts:
+        tables.update(_funder_workforce(orgs, rng, today))
+    if "programme" in parts:
+        minimum = current_app.config["SUPPRESSION_MIN"]
+        wb = wellbeing_stats.wellbeing_table(
+            User.organisation_id, [User.organisation_id.in_(list(orgs))],
+            lambda oid: orgs.get(oid, "Other"), rng.start, rng.end, groups=orgs,
+            # the programme query summed each organisation's approved minutes already
+            worked_minutes={oid: sums[1] for oid, sums in by_org.items()},
+        )  # fmt: skip
+        tables["wellbeing"] = _wellbeing_table(
+            "wellbeing", "Organisation", {**wb.rows, "All funded organisations": wb.total},
+            minimum,
+        )  # fmt: skip
+    return tables
+
+
+def _funder_workforce(orgs: dict[int, str], rng: Range, today: date) -> dict[str, Table]:
     day = min(rng.last_day, today)
     in_orgs = [Engagement.organisation_id.in_(list(orgs))]
     rows = _headcount([Engagement.organisation_id, PayRate.classification], in_orgs, day)
@@ -544,19 +577,9 @@ def funder_tables(funder_id: int, rng: Range, today: date) -> dict[str, Table]:
         grand = _add(grand, line)
         table.rows.append([name, *line])
     table.rows.append([TOTAL, *grand])
-    tables["workforce-organisations"] = table
-    tables["workforce-movement"] = _movement_table(
-        "Organisation", orgs, _movement(Engagement.organisation_id, in_orgs, rng, day), day
-    )
-
-    minimum = current_app.config["SUPPRESSION_MIN"]
-    wb = wellbeing_stats.wellbeing_table(
-        User.organisation_id, [User.organisation_id.in_(list(orgs))],
-        lambda oid: orgs.get(oid, "Other"), rng.start, rng.end, groups=orgs,
-        # the programme query summed each organisation's approved minutes already
-        worked_minutes={oid: sums[1] for oid, sums in by_org.items()},
-    )  # fmt: skip
-    tables["wellbeing"] = _wellbeing_table(
-        "wellbeing", "Organisation", {**wb.rows, "All funded organisations": wb.total}, minimum
-    )
-    return tables
+    return {
+        "workforce-organisations": table,
+        "workforce-movement": _movement_table(
+            "Organisation", orgs, _movement(Engagement.organisation_id, in_orgs, rng, day), day
+        ),
+    }
