@@ -63,8 +63,12 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
-    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes")
+    # Several windows, so the wait grows with the failures: 5 in 5 minutes, then 10 in an hour,
+    # then 20 in a day (an account under attack waits a day; its owner can reset the password).
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
+        "LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes; 10 per hour; 20 per day"
+    )
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes; 100 per day")
     # "Forgot your password?": how long the e-mailed link works, and how often one can be asked
     # for (per e-mail typed, which also caps the mail one person gets, and per address).
     PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 30)

@@ -28,4 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Every window of a limit is checked (not only the first breached), so a throttled page can say
+# how long the longest breached window still has to run: the wait grows with the failures.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], fail_on_first_breach=False)

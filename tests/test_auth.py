@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -331,9 +332,29 @@ def test_home_page_offers_a_sign_out_button(client, world, auth):
 
 
 def test_default_limits(app):
-    """The documented defaults: 5 failures per account per 5 minutes, 20 per address."""
-    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per 5 minutes"
-    assert app.config["LOGIN_LIMIT_PER_IP"] == "20 per 5 minutes"
+    """The documented defaults: per account 5 failures in 5 minutes, 10 in an hour, 20 in a
+    day; per address 20 in 5 minutes and 100 in a day."""
+    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per 5 minutes; 10 per hour; 20 per day"
+    assert app.config["LOGIN_LIMIT_PER_IP"] == "20 per 5 minutes; 100 per day"
+
+
+def test_the_wait_grows_with_the_failures(client, world, auth, monkeypatch):
+    """Five failures: a few minutes' wait. Five more once it is over: most of an hour."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the throttle's clock
+    email = email_for("worker")
+    for _ in range(5):
+        assert auth.login(email, "wrong password here").status_code == 200
+    first = auth.login(email, PASSWORD)
+    assert first.status_code == 429
+    assert re.search(r"\(about [1-5] min\)", body(first))
+    now[0] += 6 * 60  # the 5-minute window is over: a few more tries, then the hour's limit
+    answers = [auth.login(email, "wrong password here").status_code for _ in range(5)]
+    assert answers[0] == 200 and 429 in answers
+    second = auth.login(email, PASSWORD)
+    assert second.status_code == 429
+    minutes = int(re.search(r"\(about (\d+) min\)", body(second)).group(1))
+    assert 40 <= minutes <= 60
 
 
 def test_sixth_failure_for_one_account_is_throttled(client, world, auth):

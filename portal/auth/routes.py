@@ -88,7 +88,11 @@ def throttled_login_page(error):
 def _minutes_until_reset() -> int | None:
     """Whole minutes until the breached limit lets this caller try again, if known."""
     try:
-        reset_at = limiter.current_limit.reset_at if limiter.current_limit else None
+        # With several windows breached (5 minutes, then the hour), the longest one decides.
+        breached = [lim for lim in limiter.current_limits if lim.breached]
+        if not breached and limiter.current_limit:
+            breached = [limiter.current_limit]
+        reset_at = max((lim.reset_at for lim in breached), default=None)
     except Exception:  # noqa: BLE001 - the storage may be unreachable; the page still renders
         return None
     if not reset_at:
