@@ -272,6 +272,36 @@ def test_exempt_worker_is_paid_salary_without_shifts(client, world, auth, app):
         assert st_.rate_text == "$52,000.00/yr"
 
 
+def test_a_salaried_worker_who_left_is_paid_to_their_last_day_only(client, world, auth, app):
+    """Their rate stays on record, but the salary stops with their engagement: prorated in the
+    period they left, nothing (and no statement) in the periods after."""
+    from portal.models import Engagement
+
+    _, previous = periods(app, world["org"]["a"])
+    earlier = Period(previous.start - timedelta(days=14), previous.start)
+    worker3 = world["user"]["worker3"]
+    with app.app_context():
+        make_rate(worker3, "52000", classification="employee_exempt")
+        make_rate(world["user"]["worker"])
+        make_shift(world["user"]["worker"], at(earlier, 1), hours=8, status="approved")
+        make_shift(world["user"]["worker"], at(previous, 1), hours=8, status="approved")
+        spell = db.session.scalar(sa.select(Engagement).where(Engagement.user_id == worker3))
+        spell.ended_on = earlier.start + timedelta(days=6)  # seven days of that period
+        spell.end_reason = "resigned"
+        db.session.commit()
+    auth.as_role("hr")
+    close(client, earlier)
+    close(client, previous)
+    with app.app_context():
+        gross = db.session.scalars(
+            sa.select(PayStatement.gross_pay)
+            .join(PayPeriod, PayPeriod.id == PayStatement.period_id)
+            .where(PayStatement.worker_id == worker3)
+            .order_by(PayPeriod.start_date)
+        ).all()
+    assert gross == [Decimal("1000.00")]  # 7 x 52,000 / 364, and no statement afterwards
+
+
 def test_close_runs_a_fixed_number_of_statements(app, world, count_queries):
     """Closing for 3 or for 12 workers runs the same number of SQL statements."""
     _, previous = periods(app, world["org"]["a"])

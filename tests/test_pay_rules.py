@@ -170,6 +170,21 @@ def test_exempt_raise_in_mid_period_is_prorated_by_day():
     assert statement([], rates, POLICY, P_START, P_END).gross == Decimal("2200.00")
 
 
+def test_exempt_salary_stops_after_the_last_day_and_starts_on_the_first():
+    # Engaged for the period's first 4 days only: 4 x 52,000 / 364 = 571.43 (rounded once);
+    # hired on its 11th day: 4 days as well; never engaged in it: nothing.
+    rates = [Rate(date(2020, 1, 1), "employee_exempt", annual_salary=Decimal("52000"))]
+    left = P_START + timedelta(days=3)
+    hired = P_START + timedelta(days=10)
+    assert statement([], rates, POLICY, P_START, P_END, lambda d: d <= left).gross == Decimal(
+        "571.43"
+    )
+    assert statement([], rates, POLICY, P_START, P_END, lambda d: d >= hired).gross == Decimal(
+        "571.43"
+    )
+    assert statement([], rates, POLICY, P_START, P_END, lambda d: False).gross == 0
+
+
 def test_contractor_gets_no_overtime_but_stipends():
     # 45 h at $25 = 1,125.00 and one on-call stipend of 40.00; no overtime, no differential.
     policy = Policy(zone=CHI, differentials=(NIGHTS,), stipends=(("on_call", Decimal("40")),))

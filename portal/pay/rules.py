@@ -20,7 +20,7 @@ the organisation's pay policy, following the FLSA:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -253,11 +253,13 @@ def statement(
     policy: Policy,
     period_start: date | None = None,
     period_end: date | None = None,
+    engaged: Callable[[date], bool] | None = None,
 ) -> Statement:
     """Gross pay for a set of approved shifts.
 
     ``period_start``/``period_end`` (end exclusive) are needed for exempt staff only: their salary
-    accrues per day of the period whatever the hours.
+    accrues per day of the period whatever the hours, on the days ``engaged(day)`` allows (every
+    day when not given): nobody is salaried after their last day or before their first.
     """
     by_week: dict[date, Week] = {}
     per_shift_type: dict[int, str] = {}
@@ -306,7 +308,7 @@ def statement(
 
     salary = ZERO
     if classification == "employee_exempt":
-        salary = exempt_salary(rates, policy, period_start, period_end)
+        salary = exempt_salary(rates, policy, period_start, period_end, engaged)
     weeks = [by_week[k] for k in sorted(by_week)]
     return Statement(
         classification=classification,
@@ -328,9 +330,14 @@ def _classification(rates, pieces, period_end) -> str:
 
 
 def exempt_salary(
-    rates: Sequence[Rate], policy: Policy, period_start: date | None, period_end: date | None
+    rates: Sequence[Rate],
+    policy: Policy,
+    period_start: date | None,
+    period_end: date | None,
+    engaged: Callable[[date], bool] | None = None,
 ) -> Fraction:
-    """Salary accrued day by day: each day earns annual salary / (periods per year x days)."""
+    """Salary accrued day by day: each day earns annual salary / (periods per year x days), on
+    the days the person is engaged (all days when ``engaged`` is not given)."""
     if period_start is None or period_end is None:
         raise PayRuleError("an exempt salary needs the period's dates")
     per_year_days = policy.periods_per_year * policy.period_days
@@ -338,6 +345,8 @@ def exempt_salary(
     day = period_start
     while day < period_end:
         rate = rate_on(rates, day)
+        if engaged is not None and not engaged(day):
+            rate = None
         if rate is not None and rate.classification == "employee_exempt" and rate.annual_salary:
             total += Fraction(rate.annual_salary) / per_year_days
         day += timedelta(days=1)

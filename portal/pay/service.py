@@ -23,6 +23,7 @@ from portal import audit
 from portal.extensions import db
 from portal.models import (
     Benchmark,
+    Engagement,
     PayPeriod,
     PayRate,
     PayStatement,
@@ -136,8 +137,11 @@ def price(
     shifts: list[Shift],
     late_shifts: list[Shift],
     paid_nearby: list[Shift],
+    engaged=None,
 ) -> Priced:
     """Price a period's approved shifts, and late shifts of closed periods as adjustments.
+
+    ``engaged(day)`` says on which days an exempt salary accrues (see engagement_days).
 
     A late shift (approved after its period closed) is paid as the difference it makes to its
     workweek: the week re-priced with it, minus the week as already paid. Overtime is then right
@@ -145,8 +149,9 @@ def price(
     """
     rule_rates = pay_rates.to_rule_rates(rates)
     statement = rules.statement(
-        [to_worked(s) for s in shifts], rule_rates, policy.rules, period.start, period.end
-    )
+        [to_worked(s) for s in shifts], rule_rates, policy.rules, period.start, period.end,
+        engaged,
+    )  # fmt: skip
     adjustments = Decimal("0.00")
     details: list[dict] = []
     if late_shifts and statement.classification != "employee_exempt":
@@ -370,6 +375,24 @@ class ClosePreview:
         }
 
 
+def engagement_days(organisation_id: int) -> dict[int, object]:
+    """For each worker of the organisation with engagements on record, a function telling
+    whether a day falls inside one of them (one query). Workers with none are not listed: their
+    salary accrues every day, as before engagements were recorded."""
+    spans: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+    for worker_id, start, end in db.session.execute(
+        sa.select(Engagement.user_id, Engagement.started_on, Engagement.ended_on).where(
+            Engagement.organisation_id == organisation_id
+        )
+    ):
+        spans[worker_id].append((start, end))
+
+    def covering(own):
+        return lambda day: any(a <= day and (b is None or day <= b) for a, b in own)
+
+    return {worker_id: covering(own) for worker_id, own in spans.items()}
+
+
 def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> ClosePreview:
     """Price every worker of the organisation for a period, in a fixed number of queries."""
     zone = policy.rules.zone
@@ -407,6 +430,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
         workers.update(
             {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))}
         )
+    engaged = engagement_days(organisation_id)
     for wid, user in sorted(workers.items(), key=lambda kv: kv[1].name):
         worker_rates = rates.get(wid, [])
         has_work = wid in in_period or wid in late
@@ -415,6 +439,9 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
             for d in (period.start, period.end - timedelta(days=1))
         ]
         exempt_paid = any(r is not None and r.classification == "employee_exempt" for r in in_force)
+        days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days)]
+        if exempt_paid and wid in engaged and not any(engaged[wid](d) for d in days):
+            exempt_paid = False  # left before the period (or starts after it): no salary
         if not has_work and not exempt_paid:
             continue
         try:
@@ -426,6 +453,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
                 in_period.get(wid, []),
                 late.get(wid, []),
                 paid_nearby.get(wid, []),
+                engaged.get(wid),
             )
         except rules.PayRuleError as exc:
             preview.missing_rates.append((user, str(exc)))
