@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
-from portal.extensions import db
+from portal.extensions import db, login_manager
 
 
 def register(app: Flask) -> None:
@@ -53,7 +53,13 @@ def register(app: Flask) -> None:
     def database_unavailable(_error):
         _rollback()
         app.logger.exception("Database error")
-        return render_template("errors/503.html", minimal=True), 503
+        # Rendering must not ask the database who is signed in (Flask-Login's template context
+        # would load the user again, fail again and end in a bare 500): no one, on this page.
+        g._login_user = login_manager.anonymous_user()
+        retry = {"Retry-After": "60"}
+        if _is_api():
+            return _api_error("The database is unreachable. Try again in a minute.", 503, retry)
+        return render_template("errors/503.html", minimal=True), 503, retry
 
     @app.errorhandler(500)
     def server_error(_error):

@@ -152,7 +152,8 @@ def _expiry(user: User) -> tuple[str, str] | None:
 @bp.before_app_request
 def check_session():
     """End idle or too-old sessions; keep people who must set up two-factor on that page."""
-    if request.endpoint in (None, "static") or "_user_id" not in session:
+    # /healthz answers for the database alone: no user is loaded for it, even with a cookie.
+    if request.endpoint in (None, "static", "main.healthz") or "_user_id" not in session:
         return None
     if not current_user.is_authenticated:  # ended elsewhere (version bump, sign-out, deactivated)
         return None
