@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run install migrate seed test lint audit bench clean
+.PHONY: run install migrate seed test lint audit bench load soak clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,25 @@ lint: install  ## static checks, and the dependency audit when a vulnerability s
 audit: install  ## the locked dependencies against known vulnerabilities (needs pypi.org)
 	$(AUDIT) -r constraints.txt $(AUDIT_IGNORE)
 
-bench: install  ## benchmarks (printed; figures kept in docs/benchmarks.md)
+# gunicorn (the deploy extra, at its locked version) for the load and soak tests.
+DEPLOY := $(VENV)/.deploy-installed
+$(DEPLOY): $(STAMP) constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt gunicorn
+	touch $(DEPLOY)
+
+bench: install $(DEPLOY)  ## benchmarks (printed; figures kept in docs/benchmarks.md)
 	$(PY) bench/close_period.py
 	$(PY) bench/fair_pay.py
 	$(PY) bench/dashboard.py  # city size; BENCH_NATIONAL=1 adds 5,000 workers (minutes to build)
+	@if [ "$$BENCH_LOAD" = 1 ]; then $(MAKE) --no-print-directory load; \
+	else echo "BENCH_LOAD=1 adds the load test (make load)"; fi
+
+load: install $(DEPLOY)  ## gunicorn, 2 workers, 16 users per page with wrk (BENCH_NATIONAL=1: 5,000 workers)
+	@command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk"; exit 1; }
+	$(PY) bench/load.py
+
+soak: install $(DEPLOY)  ## gunicorn, 4 workers, 50 users writing for 60 s, then every write checked
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from portal import audit
 from portal.extensions import db
@@ -279,7 +279,8 @@ def worker_pay(worker: User) -> WorkerPay:
     statements = db.session.scalars(
         sa.select(PayStatement)
         .join(PayStatement.period)
-        .options(joinedload(PayStatement.period))
+        # the list shows each statement's totals, not its per-shift details (a large JSON)
+        .options(joinedload(PayStatement.period), defer(PayStatement.details, raiseload=True))
         .where(PayStatement.worker_id == worker.id)
         .order_by(PayPeriod.start_date.desc())
         .limit(26)
