@@ -9,6 +9,30 @@ class ActionForm(FlaskForm):
     """A form with nothing but a CSRF token, for one-button actions (approve, delete...)."""
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns (PostgreSQL's integer)
+
+
+def record_id(value) -> int:
+    """A record id from a form field (a choice's coerce): ASCII digits within the id columns'
+    range, else ValueError, which the form reports like any bad choice. int() alone accepts
+    "²"-like digits and ids no column holds (SQLite then raises OverflowError)."""
+    text = value.strip() if isinstance(value, str) else str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID):
+        raise ValueError("Not a record id.")
+    return int(text)
+
+
+def record_ids(values) -> list[int]:
+    """The record ids among ticked values (checkboxes); anything else is no record."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(record_id(value))
+        except ValueError:
+            continue
+    return ids
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]

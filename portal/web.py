@@ -7,8 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, render_template, request, session
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from portal.auth.sessions import SESSION_RECORD
 from portal.extensions import db, login_manager
@@ -20,6 +21,11 @@ PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
     "magnetometer=(), gyroscope=(), accelerometer=()"
 )
+
+# What a browser form posts; a page's POST with any other body is refused before a form reads it.
+FORM_TYPES = {"", "application/x-www-form-urlencoded", "multipart/form-data"}
+# The only forms with a file field: endpoint -> the names of their file fields.
+FILE_FIELDS = {"benchmarks.import_csv": {"file"}}
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
@@ -101,6 +107,17 @@ def prev_day(value: date) -> date:
     return value - timedelta(days=1)
 
 
+def _has_nul(values: MultiDict) -> bool:
+    return any("\x00" in f"{key}{value}" for key, value in values.items(multi=True))
+
+
+def _without_nul(values: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict(
+        (key.replace("\x00", "") if key else key, value.replace("\x00", ""))
+        for key, value in values.items(multi=True)
+    )
+
+
 def register(app: Flask) -> None:
     """Attach filters, the page context and response headers."""
     app.add_template_filter(money)
@@ -119,6 +136,29 @@ def register(app: Flask) -> None:
             "timezone_name": current_app.config["TIMEZONE"],
             "current_user": current_user,
         }
+
+    @app.before_request
+    def readable_requests():
+        """What no page of the portal sends is cleaned or refused before a view reads it.
+
+        NUL characters are dropped from an address's parameters and a form's fields, as the
+        exposure note always did: PostgreSQL text cannot hold one, so a query or a save with
+        one failed with a 500. A page's POST must be a browser form: Flask-WTF reads a JSON
+        body as form data and merges uploaded files into it, so a form would otherwise meet
+        values that are not strings (a number, a list, a file) and fail with a 500.
+        """
+        if _has_nul(request.args):
+            request.args = _without_nul(request.args)
+        if request.method != "POST" or request.path.startswith("/api/"):
+            return None
+        if request.mimetype not in FORM_TYPES:
+            return render_template("errors/415.html"), 415
+        allowed = FILE_FIELDS.get(request.endpoint, set())
+        if any(name not in allowed for name in request.files):
+            return render_template("errors/400.html"), 400
+        if _has_nul(request.form):
+            request.form = _without_nul(request.form)
+        return None
 
     @app.after_request
     def security_headers(response):

@@ -120,23 +120,25 @@ def document() -> dict:
                 "from": {
                     "name": "from",
                     "in": "query",
-                    "description": "First day of the range, YYYY-MM-DD.",
-                    "schema": {"type": "string", "format": "date"},
+                    "description": "First day of the range, YYYY-MM-DD; empty or left out: the "
+                    "default range.",
+                    "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
                     "example": "2026-01-01",
                 },
                 "to": {
                     "name": "to",
                     "in": "query",
-                    "description": "Last day of the range (included), YYYY-MM-DD.",
-                    "schema": {"type": "string", "format": "date"},
+                    "description": "Last day of the range (included), YYYY-MM-DD; empty or left "
+                    "out: the default range.",
+                    "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
                     "example": "2026-03-31",
                 },
                 "site": {
                     "name": "site",
                     "in": "query",
-                    "description": "Leaders only: one of their organisation's site ids. "
-                    "Ignored for funders.",
-                    "schema": {"type": "integer"},
+                    "description": "Leaders only: one of their organisation's site ids; empty "
+                    "or left out: all sites. Ignored for funders (but refused when not a number).",
+                    "schema": {"anyOf": [{"type": "integer"}, {"const": ""}]},
                 },
             },
             "headers": {

@@ -9,7 +9,7 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringF
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.counseling import availability as svc
-from portal.forms import ServiceForm, choices
+from portal.forms import ServiceForm, choices, record_id
 from portal.models import MODES
 from portal.shifts.forms import LocalDateField, LocalTimeField
 
@@ -141,7 +141,7 @@ class BookForRequestForm(ServiceForm):
 
     slot_id = RadioField(
         "Your open slots",
-        coerce=int,
+        coerce=record_id,
         validate_choice=False,  # the service says whether it is still open, or just taken
         validators=[InputRequired("Choose one of your open slots.")],
     )

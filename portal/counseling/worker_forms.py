@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import ValidationError
 
-from portal.forms import choices
+from portal.forms import choices, record_id
 from portal.models import MODES
 
 
@@ -61,7 +61,7 @@ class RescheduleForm(FlaskForm):
     the service's clear "just taken" message instead of a generic one.
     """
 
-    slot_id = RadioField("Choose a new time", coerce=int, choices=[], validate_choice=False)
+    slot_id = RadioField("Choose a new time", coerce=record_id, choices=[], validate_choice=False)
 
     def __init__(self, *args, slots: list, label, **kwargs):
         super().__init__(*args, **kwargs)

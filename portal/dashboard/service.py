@@ -34,6 +34,7 @@ from portal.timeutil import local_midnight_utc, local_zone, month_bounds_utc
 from portal.wellbeing import stats as wellbeing_stats
 
 MAX_DAYS = 5 * 366
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 1, 1)  # the dates a range may span
 TOTAL = "Total"
 NO_SITE = "No site"
 OUTPUT_COLUMNS = ["Shifts", "Hours worked", "Conflicts interrupted", "Individuals engaged",
@@ -128,6 +129,8 @@ def parse_range(args, today: date, site_ids: set[int] | None = None) -> Range:
         end = date.fromisoformat(args["to"]) + timedelta(days=1) if args.get("to") else None
     except (ValueError, OverflowError):
         raise RangeError("The end date must be a date written as YYYY-MM-DD.") from None
+    if not EARLIEST <= start < LATEST or (end is not None and not EARLIEST < end <= LATEST):
+        raise RangeError(f"Choose dates between {EARLIEST.year} and {LATEST.year - 1}.")
     if end is None:
         end = default.end if not args.get("from") else max(default.end, start + timedelta(days=1))
     if end <= start:
@@ -135,12 +138,14 @@ def parse_range(args, today: date, site_ids: set[int] | None = None) -> Range:
     if (end - start).days > MAX_DAYS:
         raise RangeError("Choose a range of at most five years.")
     site_id = None
-    if args.get("site") and site_ids is not None:
+    if args.get("site"):
         try:
             site_id = int(args["site"])
         except ValueError:
-            site_id = -1
-        if site_id not in site_ids:
+            raise RangeError("Choose one of your organisation's sites.") from None
+        if site_ids is None:  # funders: a site is ignored
+            site_id = None
+        elif site_id not in site_ids:
             raise RangeError("Choose one of your organisation's sites.")
     return Range(start, end, site_id)
 

@@ -146,7 +146,7 @@ def whatif():
             current_user.organisation_id, today, kind, percent, title, floor
         )
     except whatif_svc.WhatIfError as exc:
-        errors = exc.errors if source.get("scenario") else {}
+        errors = exc.errors if source.get("scenario") or request.method == "POST" else {}
     status = 200
     if request.method == "POST" and scenario is not None:
         if not ActionForm().validate_on_submit():

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.forms import ActionForm
+from portal.forms import ActionForm, record_ids
 from portal.models import Shift
 from portal.permissions import role_required
 from portal.shifts import bp
@@ -152,7 +152,7 @@ def review():
 def approve_many():
     """Approve the ticked shifts."""
     if ActionForm().validate_on_submit():
-        ids = [int(v) for v in request.form.getlist("shift_ids") if v.isdigit()]
+        ids = record_ids(request.form.getlist("shift_ids"))
         if not ids:
             flash("Tick the shifts to approve first.", "warning")
         else:

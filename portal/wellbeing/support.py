@@ -138,6 +138,12 @@ def support_note(request_id: int):
 def support_schedule(request_id: int):
     """A counsellor sets (or moves) the time they will talk or meet, in local time."""
     req = request_or_404(current_user, request_id)
+    try:
+        svc.check_schedulable(req)  # the form is not on the page: say why, not "enter a date"
+    except svc.MoveError as exc:
+        db.session.commit()
+        flash(str(exc), "warning")
+        return redirect(url_for("wellbeing.support_request", request_id=req.id))
     form = ScheduleForm()
     if form.validate_on_submit():
         try:

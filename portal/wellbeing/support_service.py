@@ -353,6 +353,14 @@ def add_note(counsellor: User, req: SupportRequest, body: str) -> SupportNote:
     return note
 
 
+def check_schedulable(req: SupportRequest) -> None:
+    """MoveError unless the request is acknowledged or scheduled (a time can be set or moved)."""
+    if req.status == "open":
+        raise MoveError("Acknowledge the request first, then schedule it.")
+    if req.status == "closed":
+        raise MoveError("This request is closed: it cannot be scheduled.")
+
+
 def schedule(
     counsellor: User,
     req: SupportRequest,
@@ -363,10 +371,7 @@ def schedule(
 ) -> None:
     """acknowledged -> scheduled at a local date and time (a scheduled one can be moved)."""
     _counsellor_may_act(counsellor, req)
-    if req.status == "open":
-        raise MoveError("Acknowledge the request first, then schedule it.")
-    if req.status == "closed":
-        raise MoveError("This request is closed: it cannot be scheduled.")
+    check_schedulable(req)
     now = now or utcnow()
     try:
         when = local_to_utc(day, clock, zone)
