@@ -234,6 +234,10 @@ def sign_in(page, live: LiveServer, email: str, password: str = DEMO_PASSWORD) -
     Ends on the page the portal lands on (the role's home); fails if it stays on a sign-in page.
     """
     page.goto(live.url + "/login")
+    if not page.url.removeprefix(live.url).startswith("/login"):  # still signed in: sign out
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign out").click()
+        page.goto(live.url + "/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
