@@ -237,3 +237,17 @@ def make_statement(worker_id: int, gross: str = "100.00") -> tuple[int, int]:
     db.session.add(statement)
     db.session.flush()
     return period.id, statement.id
+
+
+def make_slot(counselor_id: int, days: int = 3, minutes: int = 50, **fields) -> int:
+    """An open counselling slot of a counsellor, ``days`` from now (whole minutes), flushed."""
+    from portal.models import CounselingSlot
+
+    counselor = db.session.get(User, counselor_id)
+    start = (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0)
+    slot = CounselingSlot(counselor_id=counselor.id, organisation_id=counselor.organisation_id,
+                          start_at=start, end_at=start + timedelta(minutes=minutes),
+                          mode=fields.pop("mode", "phone"), **fields)  # fmt: skip
+    db.session.add(slot)
+    db.session.flush()
+    return slot.id

@@ -8,13 +8,12 @@ Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Booking, CounselingSlot, User
-from tests.factories import PASSWORD, make_user
+from portal.models import Booking
+from tests.factories import PASSWORD, make_slot, make_user
 
 THREADS = 6
 TAKEN = "That time was just taken by someone else — pick another."
@@ -22,23 +21,13 @@ TAKEN = "That time was just taken by someone else — pick another."
 
 def test_concurrent_bookings_of_one_slot_leave_exactly_one(app, world):
     with app.app_context():
-        start = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
-        counselor = db.session.get(User, world["user"]["counselor"])
-        slot = CounselingSlot(
-            counselor_id=counselor.id,
-            organisation_id=counselor.organisation_id,
-            start_at=start,
-            end_at=start + timedelta(minutes=50),
-            mode="phone",
-        )
-        db.session.add(slot)
+        slot_id = make_slot(world["user"]["counselor"])
         emails = []
         for n in range(THREADS):
             email = f"racer{n}@a.example.org"
             make_user(f"Racer {n}", email, {"worker"}, world["org"]["a"], world["site"]["a1"])
             emails.append(email)
         db.session.commit()
-        slot_id = slot.id
 
     clients = []
     for email in emails:  # signed in one by one; only the Book presses race

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Booking, CounselingSlot, User
+from portal.models import Booking
 from tests import factories
 from tests.conftest import TEST_DATABASE_URL
+from tests.factories import make_slot
 from tests.instances import Browser, start_instance
 
 pytestmark = pytest.mark.skipif(
@@ -135,18 +135,9 @@ def instance(database_url, proxy, world, tmp_path):
 def add_slot(app, world, days: int) -> int:
     """An open counselling slot of provider A's counsellor, committed; returns its id."""
     with app.app_context():
-        start = (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0)
-        counselor = db.session.get(User, world["user"]["counselor"])
-        slot = CounselingSlot(
-            counselor_id=counselor.id,
-            organisation_id=counselor.organisation_id,
-            start_at=start,
-            end_at=start + timedelta(minutes=50),
-            mode="phone",
-        )
-        db.session.add(slot)
+        slot_id = make_slot(world["user"]["counselor"], days)
         db.session.commit()
-        return slot.id
+        return slot_id
 
 
 def assert_friendly_503(page, instance) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +19,9 @@ from limits.storage import storage_from_string
 
 from portal.counseling.booking_service import TAKEN
 from portal.extensions import db
-from portal.models import Booking, CounselingSlot, User
+from portal.models import Booking
 from tests import factories
+from tests.factories import make_slot
 from tests.instances import Browser, start_instance
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
@@ -49,18 +49,9 @@ def instances(database_url, tmp_path_factory):
 def add_slot(app, world, days: int = 3) -> int:
     """An open counselling slot of provider A's counsellor, committed; returns its id."""
     with app.app_context():
-        start = (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0)
-        counselor = db.session.get(User, world["user"]["counselor"])
-        slot = CounselingSlot(
-            counselor_id=counselor.id,
-            organisation_id=counselor.organisation_id,
-            start_at=start,
-            end_at=start + timedelta(minutes=50),
-            mode="phone",
-        )
-        db.session.add(slot)
+        slot_id = make_slot(world["user"]["counselor"], days)
         db.session.commit()
-        return slot.id
+        return slot_id
 
 
 def bookings_of(app, slot_id: int) -> list[Booking]:

@@ -17,6 +17,13 @@ def _tables():
     return service.viewer_tables(current_user, request.args, local_today())
 
 
+def _refused(error: service.RangeError):
+    """The dashboard with the filter form, the default range and why the request was refused."""
+    rng = service.default_range(local_today())
+    return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
+                           tables={}, args=request.args), 422  # fmt: skip
+
+
 @bp.route("/dashboard")
 @role_required("leader", "funder")
 def index():
@@ -24,9 +31,7 @@ def index():
     try:
         rng, sites, tables = _tables()
     except service.RangeError as error:
-        rng = service.default_range(local_today())
-        return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
-                               tables={}, args=request.args), 422  # fmt: skip
+        return _refused(error)
     return render_template("dashboard/index.html", error=None, rng=rng, sites=sites,
                            tables=tables, args=request.args)  # fmt: skip
 
@@ -39,9 +44,7 @@ def report():
     try:
         rng, sites, tables = _tables()
     except service.RangeError as error:
-        rng = service.default_range(local_today())
-        return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
-                               tables={}, args=request.args), 422  # fmt: skip
+        return _refused(error)
     return render_template(
         "dashboard/report.html",
         rng=rng,
