@@ -85,7 +85,10 @@ def prepare(size: str, label: str, url: str, schema: str | None) -> dict:
                 found = 0
             db.session.remove()
             if found:
+                started = time.perf_counter()
                 upgrade()  # migrations added since the build (e.g. new indexes) apply to it too
+                took = time.perf_counter() - started
+                print(f"   brought up to the latest migration in {took:.1f} s", flush=True)
             db.engine.dispose()
         if found:
             print("   reusing the data built earlier", flush=True)

@@ -42,6 +42,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
 
     import portal.database  # noqa: F401 - registers the SQLite connection events
     import portal.models  # noqa: F401 - every model is known before mappers configure
+    import portal.shifts.totals  # noqa: F401 - keeps the daily totals in step with shifts
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
@@ -100,6 +101,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.backup_cli import register_backup_cli
 
     register_backup_cli(app)
+    from portal.shifts.totals import register_totals_cli
+
+    register_totals_cli(app)
     return app
 
 

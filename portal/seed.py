@@ -47,6 +47,7 @@ from portal.models import (
     WageStandard,
 )
 from portal.pay.periods import Period, period_containing
+from portal.shifts import totals as shift_totals
 from portal.timeutil import (
     NonexistentLocalTime,
     local_midnight_utc,
@@ -244,6 +245,7 @@ def seed_demo(now: datetime | None = None) -> dict:
     rows.sort(key=lambda row: (row["start_at"], row["worker_id"]))
     for i in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(Shift), rows[i : i + CHUNK])
+    shift_totals.rebuild()  # the bulk insert went around the session's flush hook
     _engagements(people, rows, orgs, sites, first_day, today, zone)
     _pay(rng, orgs, people, first_day - timedelta(days=30))
     _wellbeing(rng, people, rows, now)

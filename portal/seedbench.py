@@ -73,6 +73,7 @@ from portal.seed import (
     RETURN_REASONS,
     STARTING_RATES,
 )
+from portal.shifts import totals as shift_totals
 from portal.timeutil import (
     NonexistentLocalTime,
     local_midnight_utc,
@@ -1015,6 +1016,7 @@ def seed_bench(workers: int, years: int, reset: bool = False, seed: int = RANDOM
         for provider in providers:
             builder.people(provider, bar)
     builder.loader.finish()
+    shift_totals.rebuild()  # the loader writes around the session's flush hook
     db.session.commit()
     counts = dict(builder.loader.counts)
     return {

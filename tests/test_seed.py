@@ -18,12 +18,14 @@ from portal.models import (
     Engagement,
     Organisation,
     Shift,
+    ShiftDayTotal,
     Site,
     User,
     UserRole,
 )
 from portal.pay.periods import period_containing
 from portal.seed import ALREADY_PRESENT, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
+from portal.shifts import totals as shift_totals
 from portal.shifts.service import current_period
 from portal.timeutil import local_midnight_utc, local_zone, utcnow
 from tests.conftest import _empty_tables
@@ -271,6 +273,13 @@ def test_no_worker_has_overlapping_shifts(app, seeded):
             )
         )
         assert overlaps == 0
+
+
+def test_the_dashboards_daily_totals_count_every_approved_shift(app, seeded):
+    """The demo's shifts are bulk-inserted around the session: the load rebuilds the totals."""
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftDayTotal)) > 100
+        assert shift_totals.check() == []
 
 
 def test_shift_sites_and_organisations_match_the_worker(app, seeded):

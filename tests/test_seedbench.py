@@ -22,6 +22,7 @@ from portal.models import (
     PayPeriod,
     PayStatement,
     Shift,
+    ShiftDayTotal,
     Site,
     SupportRequest,
     User,
@@ -37,6 +38,7 @@ from portal.seedbench import (
     _clock,
     seed_bench,
 )
+from portal.shifts import totals as shift_totals
 from portal.timeutil import local_midnight_utc, local_today, local_zone
 
 WORKERS, YEARS = 12, 1
@@ -211,6 +213,12 @@ def test_the_last_closed_period_is_what_closing_it_would_store(app, built):
                                                  policy)  # fmt: skip
             for column, value in expected.items():
                 assert getattr(st, column) == value, (st.id, column)
+
+
+def test_the_dashboards_daily_totals_count_every_approved_shift(app, built):
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftDayTotal)) > 100
+        assert shift_totals.check() == []
 
 
 def test_the_dashboards_render_for_the_bench_leader_and_funder(app, built, client, auth):

@@ -24,13 +24,13 @@ from portal.models import (
     PayPeriod,
     PayRate,
     PayStatement,
-    Shift,
+    ShiftDayTotal,
     Site,
     User,
 )
 from portal.pay import fairness
+from portal.shifts.totals import SUMS
 from portal.stats.suppression import SUPPRESSED
-from portal.timeutil import local_midnight_utc, local_zone, month_bounds_utc
 from portal.wellbeing import stats as wellbeing_stats
 
 MAX_DAYS = 5 * 366
@@ -150,15 +150,13 @@ def parse_range(args, today: date, site_ids: set[int] | None = None) -> Range:
     return Range(start, end, site_id)
 
 
-def _months(rng: Range) -> list[tuple[str, object, object]]:
-    """(label, UTC start, UTC end) of each local month the range touches, clipped to it."""
-    zone = local_zone()
-    lo, hi = local_midnight_utc(rng.start, zone), local_midnight_utc(rng.end, zone)
+def _local_months(rng: Range) -> list[tuple[str, date, date]]:
+    """(label, first day, day after the last) of each month the range touches, clipped to it."""
     spans = []
     y, m = rng.start.year, rng.start.month
     while date(y, m, 1) < rng.end:
-        a, b = month_bounds_utc(y, m, zone)
-        spans.append((f"{y:04d}-{m:02d}", max(a, lo), min(b, hi)))
+        after = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
+        spans.append((f"{y:04d}-{m:02d}", max(date(y, m, 1), rng.start), min(after, rng.end)))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return spans
 
@@ -188,20 +186,18 @@ def _add(a, b):
 
 def _programme_rows(group, rng: Range, where) -> tuple[dict, dict]:
     """Approved shifts' outputs summed by (group, month) in one query; returned by group and by
-    month label."""
-    spans = _months(rng)
+    month label. Reads the daily totals (portal.shifts.totals), not the shifts: a year of a
+    national programme is a million shifts and a few hundred thousand days."""
+    spans = _local_months(rng)
+    day = ShiftDayTotal.day
     bucket = sa.case(
-        *[(Shift.start_at < end, i) for i, (_label, _s, end) in enumerate(spans)],
-        else_=len(spans) - 1,
+        *[(day < end, i) for i, (_label, _s, end) in enumerate(spans)], else_=len(spans) - 1
     ).label("bucket")
     query = (
         sa.select(
-            group, bucket, sa.func.count(Shift.id), sa.func.sum(Shift.worked_minutes),
-            sa.func.sum(Shift.conflicts_interrupted), sa.func.sum(Shift.individuals_engaged),
-            sa.func.sum(Shift.referrals),
+            group, bucket, *(sa.func.sum(getattr(ShiftDayTotal, name)) for name in SUMS)
         )
-        .where(Shift.status == "approved", Shift.start_at >= spans[0][1],
-               Shift.start_at < spans[-1][2], *where)
+        .where(day >= rng.start, day < rng.end, ShiftDayTotal.shifts > 0, *where)
         .group_by(group, bucket)
     )  # fmt: skip
     by_group: dict = {}
@@ -440,9 +436,10 @@ def leader_tables(organisation_id: int, rng: Range, today: date, sites: dict[int
     names = {sid: name for sid, name in sites.items() if not rng.site_id or sid == rng.site_id}
     tables: dict[str, Table] = {}
     if "programme" in parts:
-        site_where = [Shift.site_id == rng.site_id] if rng.site_id else []
+        site_where = [ShiftDayTotal.site_id == rng.site_id] if rng.site_id else []
         by_site, by_month = _programme_rows(
-            Shift.site_id, rng, [Shift.organisation_id == organisation_id, *site_where]
+            ShiftDayTotal.site_id, rng,
+            [ShiftDayTotal.organisation_id == organisation_id, *site_where],
         )
         names.update({sid: sites.get(sid, NO_SITE) for sid in by_site})
         tables["programme-sites"] = _group_table(
@@ -541,7 +538,7 @@ def funder_tables(funder_id: int, rng: Range, today: date, parts=PARTS) -> dict[
     tables: dict[str, Table] = {}
     if "programme" in parts:
         by_org, by_month = _programme_rows(
-            Shift.organisation_id, rng, [Shift.organisation_id.in_(list(orgs))]
+            ShiftDayTotal.organisation_id, rng, [ShiftDayTotal.organisation_id.in_(list(orgs))]
         )
         tables["programme-organisations"] = _group_table(
             "programme-organisations", "Programme outputs by organisation", "Organisation",

@@ -29,6 +29,7 @@ from portal.models.shift import (
     SHIFT_STATUSES,
     SHIFT_TYPES,
     Shift,
+    ShiftDayTotal,
 )
 from portal.models.user import ROLE_LABELS, ROLES, User, UserRole
 from portal.models.wellbeing import (
@@ -92,6 +93,7 @@ __all__ = [
     "SHIFT_TYPES",
     "Organisation",
     "Shift",
+    "ShiftDayTotal",
     "Site",
     "User",
     "UserRole",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -38,19 +38,23 @@ class Shift(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
-    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"))
+    # active_history: the columns the daily totals count by keep their old value when set, so
+    # portal.shifts.totals can move a shift's figures from the old day to the new.
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id"), active_history=True
+    )
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"), active_history=True)
     shift_type: Mapped[str] = mapped_column(sa.String(30))
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, active_history=True)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     break_minutes: Mapped[int] = mapped_column(default=0)
     # Elapsed minutes minus the unpaid break, kept so totals are a plain SUM in SQL.
-    worked_minutes: Mapped[int]
-    conflicts_interrupted: Mapped[int] = mapped_column(default=0)
-    individuals_engaged: Mapped[int] = mapped_column(default=0)
-    referrals: Mapped[int] = mapped_column(default=0)
+    worked_minutes: Mapped[int] = mapped_column(active_history=True)
+    conflicts_interrupted: Mapped[int] = mapped_column(default=0, active_history=True)
+    individuals_engaged: Mapped[int] = mapped_column(default=0, active_history=True)
+    referrals: Mapped[int] = mapped_column(default=0, active_history=True)
     note: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(20), default="submitted")
+    status: Mapped[str] = mapped_column(sa.String(20), default="submitted", active_history=True)
     return_reason: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -96,3 +100,28 @@ class Shift(db.Model):
     @property
     def status_label(self) -> str:
         return SHIFT_STATUSES.get(self.status, self.status)
+
+
+class ShiftDayTotal(db.Model):
+    """Approved shifts summed per organisation, site and local date: what dashboards read.
+
+    A year of a national programme is over a million shifts but only a few hundred thousand of
+    these rows. portal.shifts.totals keeps them in step with every shift written through the
+    session; a bulk load rebuilds them (``rebuild``, or ``flask rebuild-shift-totals``).
+    """
+
+    __tablename__ = "shift_day_totals"
+
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)  # in the portal's time zone
+    shifts: Mapped[int] = mapped_column(default=0)
+    worked_minutes: Mapped[int] = mapped_column(default=0)
+    conflicts_interrupted: Mapped[int] = mapped_column(default=0)
+    individuals_engaged: Mapped[int] = mapped_column(default=0)
+    referrals: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<ShiftDayTotal {self.organisation_id} {self.site_id} {self.day} {self.shifts}>"
