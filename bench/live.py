@@ -64,7 +64,7 @@ class Server:
 
     def __init__(self, database_url: str, workers: int, log: Path, mail_dir: Path | None = None):
         if not GUNICORN.exists():
-            sys.exit(f"{GUNICORN} is missing: .venv/bin/pip install -c constraints.txt '.[deploy]'")
+            sys.exit(f"{GUNICORN} is missing: run `make load` (it installs the deploy extras)")
         self.port = free_port()
         self.secret_key = secrets.token_hex(32)
         self.log = log
