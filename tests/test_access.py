@@ -83,6 +83,7 @@ ROUTES = {
     "admin.deactivate_user": row("POST", "/admin/users/{user}/deactivate", admin=302),
     "admin.reactivate_user": row("POST", "/admin/users/{user}/reactivate", admin=302),
     "admin.send_link": row("POST", "/admin/users/{user}/send-link", admin=302),
+    "admin.reset_two_factor": row("POST", "/admin/users/{user}/reset-two-factor", admin=302),
     "admin.audit_log": row("GET", "/admin/audit", admin=200),
     "admin.audit_csv": row("GET", "/admin/audit.csv", admin=200),
     # Check-ins: the id is never the viewer's own here, so 404 for all; the owner, the counsellor

@@ -129,6 +129,7 @@ def admin_urls(world) -> list[tuple[str, str]]:
         ("POST", f"/admin/users/{uid}/deactivate"),
         ("POST", f"/admin/users/{uid}/reactivate"),
         ("POST", f"/admin/users/{uid}/send-link"),
+        ("POST", f"/admin/users/{uid}/reset-two-factor"),
     ]
 
 
@@ -197,6 +198,7 @@ def test_navigation_shows_people_only_to_admins(client, world, auth):
         ("POST", "/deactivate"),
         ("POST", "/reactivate"),
         ("POST", "/send-link"),
+        ("POST", "/reset-two-factor"),
     ],
 )
 def test_unknown_user_is_404(client, world, auth, method, suffix):

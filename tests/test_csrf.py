@@ -191,7 +191,7 @@ def test_new_user_with_token_works(csrf_app, client, world):
         assert db.session.scalar(sa.select(User.id).where(User.email == "dana@a.example.org"))
 
 
-@pytest.mark.parametrize("action", ["deactivate", "send-link"])
+@pytest.mark.parametrize("action", ["deactivate", "send-link", "reset-two-factor"])
 def test_admin_buttons_without_token_are_refused(csrf_app, client, world, action):
     """One-button actions are forms with a token too; without it nothing happens."""
     sign_in(client, email_for("admin"))

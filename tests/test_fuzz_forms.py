@@ -94,6 +94,7 @@ POST_ROUTES: dict[str, Route] = {
                                    ids={"user_id": "inactive"}),
     "admin.revoke_token": Route((A,), (L,), "/admin/users/{leader}/tokens",
                                 ids={"user_id": "leader"}),
+    "admin.reset_two_factor": Route((A,), (HR,), "/admin/users/{user}"),
     "admin.send_link": Route((A,), (C,), "/admin/users/{user}"),
     # Anyone may ask for a link, sign in or sign out: there is no role that may not.
     "auth.forgot_password": Route((ANON, W)),

@@ -38,7 +38,8 @@ KINDS = {
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
 ADMIN_SCOPE = {"admin.edit_user", "admin.deactivate_user", "admin.reactivate_user",
-               "admin.send_link", "admin.tokens", "admin.issue_token"}  # fmt: skip
+               "admin.send_link", "admin.tokens", "admin.issue_token",
+               "admin.reset_two_factor"}  # fmt: skip
 SAME_ORG_VIEWERS = ["worker2"]  # another worker of the same provider
 # Open slots belong to the whole organisation: any of its workers may book one.
 ORG_WIDE = {"counseling.book"}

@@ -13,7 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.extensions import db
 from portal.models import AuditEvent, RecoveryCode, User
 from tests import factories
+from tests.conftest import AuthActions
 from tests.factories import PASSWORD, TOTP_SECRET, email_for, make_user, totp_code
+from tests.test_admin import mails
 
 SECRET_ON_PAGE = re.compile(r'<code class="secret" id="totp-secret">([A-Z2-7 ]+)</code>')
 RECOVERY_ON_PAGE = re.compile(r"<li><code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code>")
@@ -487,3 +489,82 @@ def test_audit_events_never_hold_codes(app, client, world, auth):
     assert secret not in text
     assert not any(c in text or c.replace("-", "") in text for c in codes)
     assert factories.PASSWORD not in text
+
+
+# --- an administrator resets someone's two-factor (lost phone, no recovery codes) ---------------
+
+
+def test_an_admin_resets_two_factor_and_the_person_sets_up_a_new_phone(app, client, world, auth):
+    """The HR officer lost their phone and their codes: the admin resets it; the HR officer's
+    open session ends, their codes are gone, they are told by e-mail, and at their next sign-in
+    the password alone leads to setting up the new phone (their role needs it)."""
+    hr_email = email_for("hr")
+    hr_id = world["user"]["hr"]
+    hr_client = app.test_client()
+    AuthActions(hr_client).as_role("hr")
+    assert signed_in(hr_client)
+
+    auth.as_role("admin")
+    page = body(client.get(f"/admin/users/{hr_id}"))
+    assert "Two-factor sign-in" in page and "On since" in page
+    response = client.post(f"/admin/users/{hr_id}/reset-two-factor")
+    assert location(response) == f"/admin/users/{hr_id}"
+    page = body(client.get(f"/admin/users/{hr_id}"))
+    assert "two-factor sign-in is reset and they are signed out everywhere" in page
+    assert "Off. Their role needs it" in page
+
+    hr = user_row(app, hr_email)
+    assert hr.totp_secret is None and hr.totp_enabled_at is None
+    with app.app_context():
+        left = db.session.scalar(
+            sa.select(sa.func.count(RecoveryCode.id)).where(RecoveryCode.user_id == hr_id)
+        )
+    assert left == 0
+    assert audit_rows(app, "2fa.reset") == [("ok", hr_id, world["user"]["admin"])]
+    told = [m for m in mails(app) if m["To"] == hr_email]
+    assert told and "was reset" in told[-1]["Subject"]
+    assert "tell your administrator" in told[-1].get_body().get_content()
+
+    assert not signed_in(hr_client)  # the session the lost phone's owner had is over
+    response = AuthActions(hr_client).login(hr_email)
+    assert response.status_code == 302 and location(response) == "/"
+    assert location(hr_client.get("/")) == "/account/two-factor"
+    secret, codes, response = enrol(hr_client)
+    assert response.status_code == 200 and len(codes) == 10 and secret != TOTP_SECRET
+
+
+def test_resetting_two_factor_needs_a_recent_sign_in(app, client, world, auth, frozen_clock):
+    hr_id = world["user"]["hr"]
+    auth.as_role("admin")
+    frozen_clock.advance(minutes=5, seconds=1)
+    response = client.post(f"/admin/users/{hr_id}/reset-two-factor")
+    assert urlsplit(response.headers["Location"]).path == "/reauth"
+    assert user_row(app, email_for("hr")).totp_enabled_at is not None
+    assert audit_rows(app, "2fa.reset") == []
+
+
+def test_there_is_nothing_to_reset_without_two_factor_or_on_ones_own_account(
+    app, client, world, auth
+):
+    auth.as_role("admin")
+    worker = world["user"]["worker"]  # a worker who never set it up
+    assert "Off." in body(client.get(f"/admin/users/{worker}"))
+    response = client.post(f"/admin/users/{worker}/reset-two-factor", follow_redirects=True)
+    assert "Worker A has no two-factor sign-in to reset." in body(response)
+
+    own = world["user"]["admin"]
+    page = body(client.get(f"/admin/users/{own}"))
+    assert "Reset two-factor sign-in" not in page and "your account page" in page
+    response = client.post(f"/admin/users/{own}/reset-two-factor", follow_redirects=True)
+    assert "To move your own two-factor sign-in to a new phone" in body(response)
+    assert user_row(app, email_for("admin")).totp_enabled_at is not None
+    assert audit_rows(app, "2fa.reset") == []
+
+
+def test_only_admins_may_reset_two_factor(app, client, world, auth):
+    hr_id = world["user"]["hr"]
+    for role in ("worker", "supervisor", "hr", "leader", "counselor", "funder"):
+        auth.as_role(role)
+        assert client.post(f"/admin/users/{hr_id}/reset-two-factor").status_code == 404, role
+        auth.logout()
+    assert user_row(app, email_for("hr")).totp_enabled_at is not None

@@ -1,4 +1,4 @@
-"""Views: /admin/users (list, new, edit, activate, deactivate, send link)."""
+"""Views: /admin/users (list, new, edit, activate, deactivate, send link, reset two-factor)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from portal import audit
 from portal.admin import bp
 from portal.admin import service as svc
 from portal.admin.forms import DeactivateForm, UserForm
+from portal.auth import twofactor
 from portal.auth.reauth import recent_auth_required
 from portal.extensions import db
 from portal.forms import ActionForm
+from portal.mail import send_mail
 from portal.models import User
 from portal.permissions import role_required
 
@@ -111,7 +113,9 @@ def edit_user(user_id: int):
     return (
         render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm(),
                         deactivate_form=DeactivateForm(formdata=None),
-                        engagements=svc.engagements(user)),
+                        engagements=svc.engagements(user),
+                        two_factor_on=twofactor.is_enabled(user),
+                        two_factor_required=twofactor.is_required(user)),
         status,
     )  # fmt: skip
 
@@ -179,3 +183,43 @@ def send_link(user_id: int):
         elif _send_invite(user):
             flash(f"A link to set a password has been sent to {user.email}.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
+@role_required("admin")
+@recent_auth_required("reset someone's two-factor sign-in", back="admin.edit_user")
+def reset_two_factor(user_id: int):
+    """Turn off someone's two-factor sign-in (lost phone, no recovery codes): they set it up
+    again at their next sign-in."""
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            twofactor.reset_by_admin(current_user, user)
+        except twofactor.TwoFactorError as exc:
+            flash(exc.message, "warning")
+        else:
+            db.session.commit()
+            _tell_two_factor_reset(user)
+            flash(
+                f"{user.name}'s two-factor sign-in is reset and they are signed out everywhere. "
+                "At their next sign-in with their password they set up their new phone.",
+                "success",
+            )
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+def _tell_two_factor_reset(user: User) -> None:
+    """E-mail the person, so a reset they did not ask for does not go unnoticed."""
+    try:
+        send_mail(
+            user.email,
+            "Your FairShift two-factor sign-in was reset",
+            f"Hello {user.name},\n\n"
+            f"An administrator ({current_user.name}) has reset your two-factor sign-in and "
+            "signed you out everywhere. The next time you sign in with your password, FairShift "
+            "asks you to set up your authenticator app again.\n\n"
+            "If you did not ask for this, tell your administrator straight away.\n",
+        )
+    except OSError:  # smtplib errors are OSErrors too
+        current_app.logger.exception("Could not tell %s about their two-factor reset", user.email)
+        flash(f"The e-mail telling {user.email} about it could not be sent.", "warning")

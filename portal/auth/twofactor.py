@@ -138,6 +138,27 @@ def disable(user: User, code: str) -> None:
     audit.record("2fa.disabled", "users", user.id, subject_id=user.id)
 
 
+def reset_by_admin(admin: User, user: User) -> None:
+    """An administrator turns someone's two-factor off (a lost phone, no recovery codes left).
+
+    Their sessions end; the next sign-in with their password sets up a new device, as their
+    role requires. Refused for the administrator's own account, which has its own page.
+    """
+    if user.id == admin.id:
+        raise TwoFactorError(
+            "To move your own two-factor sign-in to a new phone, set it up again from your "
+            "account page."
+        )
+    if not is_enabled(user):
+        raise TwoFactorError(f"{user.name} has no two-factor sign-in to reset.")
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.session_version += 1  # whoever holds the lost phone may hold a session too
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record("2fa.reset", "users", user.id, subject_id=user.id, actor=admin)
+
+
 # --- checking codes -----------------------------------------------------------------------------
 
 
