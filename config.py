@@ -54,8 +54,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "FairShift <no-reply@fairshift.invalid>")
     MAIL_DIR = os.environ.get("MAIL_DIR")  # default: <instance>/mail
     INVITE_TOKEN_HOURS = _int("INVITE_TOKEN_HOURS", 72)
-    # The portal's public address, for links in mail sent without a request (reminders) and in
-    # password reset mail (never taken from the request's Host header when set).
+    # The portal's public address, for every link that leaves it: e-mail (invitations, resets,
+    # bookings, reminders) and calendar files. When set, never the request's Host header.
     PUBLIC_URL = os.environ.get("FAIRSHIFT_PUBLIC_URL")
     # Host names the portal answers to, comma-separated (others get 400); unset: any.
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal import audit
 from portal.auth.service import make_password_token, normalise_email
 from portal.extensions import db
+from portal.links import public_url
 from portal.mail import send_mail
 from portal.models import SEPARATION_REASONS, Engagement, Organisation, Site, User, UserRole
 from portal.timeutil import local_today
@@ -261,7 +262,7 @@ def set_active(
 
 def send_invite(user: User) -> str:
     """E-mail a one-time link to set a password; returns the link."""
-    link = url_for("auth.set_password", token=make_password_token(user), _external=True)
+    link = public_url("auth.set_password", token=make_password_token(user))
     send_mail(
         user.email,
         "Set your FairShift password",

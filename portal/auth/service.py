@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal import audit
 from portal.auth.passwords import password_problems
 from portal.extensions import db
+from portal.links import public_url
 from portal.mail import send_mail
 from portal.models import User
 from portal.models.user import verify_unknown_user
@@ -143,7 +144,7 @@ def request_password_reset(email: str) -> User | None:
 def send_password_reset(user: User) -> str:
     """E-mail a link to choose a new password (single use, PASSWORD_RESET_MINUTES); the link."""
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    link = _public_link("auth.set_password", token=make_password_token(user, RESET))
+    link = public_url("auth.set_password", token=make_password_token(user, RESET))
     send_mail(
         user.email,
         "Reset your FairShift password",
@@ -157,20 +158,3 @@ def send_password_reset(user: User) -> str:
         "is. If it keeps happening, tell your administrator.\n",
     )
     return link
-
-
-def _public_link(endpoint: str, **values) -> str:
-    """An absolute link on the portal's public address (PUBLIC_URL) when it is set.
-
-    Anyone can ask for a reset link, with any Host header: a link built from the request's host
-    could point the real person's token at someone else's site ("reset poisoning"). With
-    PUBLIC_URL set (production) the host is never taken from the request.
-    """
-    base = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
-    if not base:
-        return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(base)
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)

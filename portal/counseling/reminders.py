@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from portal import mail
 from portal.counseling.ics import booking_ics, where
 from portal.extensions import db
+from portal.links import base_parts, public_url
 from portal.models import Booking, CounselingSlot
 from portal.timeutil import to_local, utcnow
 
@@ -45,22 +45,8 @@ def send_with_attachments(
 
 
 def booking_link(booking: Booking, base_url: str | None = None) -> str:
-    """The absolute address of the booking's page (built without a request for the CLI)."""
-    if has_request_context() and base_url is None:
-        return url_for("counseling.booking", booking_id=booking.id, _external=True)
-    parts = _public_base(base_url or current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL)
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-    )
-    return adapter.build("counseling.booking", {"booking_id": booking.id}, force_external=True)
-
-
-def _public_base(base_url: str):
-    """The parts of an http(s) base address, or ValueError."""
-    parts = urlsplit(base_url.rstrip("/"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) address: {base_url!r}")
-    return parts
+    """The absolute address of the booking's page (portal.links.public_url)."""
+    return public_url("counseling.booking", base_url, booking_id=booking.id)
 
 
 def when_line(booking: Booking) -> str:
@@ -212,7 +198,7 @@ def send_reminders(base_url: str | None = None, now: datetime | None = None) -> 
     run (or a run at the same time) sends nothing twice. Returns (sent, failed)."""
     now = now or utcnow()
     if base_url is not None:
-        _public_base(base_url)  # a wrong address stops the run before anything is claimed
+        base_parts(base_url)  # a wrong address stops the run before anything is claimed
     due = [("1h", i) for i in _due(Booking.reminded_1h_at, now, timedelta(0), timedelta(hours=1))]
     due += [
         ("24h", i)

@@ -29,6 +29,7 @@ from portal.counseling.ics import booking_ics, where
 from portal.counseling.worker_forms import CancelForm, RescheduleForm, SlotFilterForm
 from portal.extensions import db
 from portal.forms import ActionForm
+from portal.links import public_url
 from portal.models import Booking, CounselingSlot
 from portal.permissions import role_required
 from portal.timeutil import to_local, utcnow
@@ -147,7 +148,7 @@ def booking_ics_file(booking_id: int):
     """The booking's calendar file (an invitation, or its cancellation)."""
     found = own_booking_or_404(booking_id)
     method = "CANCEL" if found.status == "cancelled" else "REQUEST"
-    link = url_for("counseling.booking", booking_id=found.id, _external=True)
+    link = public_url("counseling.booking", booking_id=found.id)
     return Response(
         booking_ics(found, method, link),
         mimetype="text/calendar",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from flask import current_app
 
 from portal import audit
 from portal.extensions import db
+from portal.links import public_url
 from portal.mail import send_mail
 from portal.models import CheckIn, SupportRequest, User, UserRole
 from portal.timeutil import local_midnight_utc, local_today, local_zone, to_local
@@ -252,13 +252,7 @@ def reminders_due(today: date | None = None) -> list[User]:
 
 def checkin_link(base_url: str) -> str:
     """The absolute address of the check-in form (built without a request)."""
-    parts = urlsplit(base_url.rstrip("/"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) address: {base_url!r}")
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-    )
-    return adapter.build("wellbeing.checkin_new", force_external=True)
+    return public_url("wellbeing.checkin_new", base_url)
 
 
 def reminder_body(user: User, link: str) -> str:
