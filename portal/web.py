@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -85,6 +86,19 @@ def minutes_as_hours(value) -> str:
     return hours(Decimal(value or 0) / 60)
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def figure(value) -> str:
+    """A table cell for reading: numbers with thousands separators ("27,735", "1,234.50"), the
+    rest ("fewer than 11", "$1,200.00", "2026-01") as it is. Downloads keep the plain number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, Decimal) or (isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value)):
+        return f"{Decimal(value):,}"
+    return value
+
+
 def local_dt(value: datetime | None, fmt: str = "%a %b %-d, %Y %H:%M") -> str:
     """An instant on the local wall clock."""
     if value is None:
@@ -124,6 +138,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(hours)
     app.add_template_filter(minutes_as_hours)
     app.add_template_filter(local_dt)
+    app.add_template_filter(figure)
     app.add_template_filter(fromiso_date)
     app.add_template_filter(fromiso_dt)
     app.add_template_filter(prev_day)

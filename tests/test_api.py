@@ -15,6 +15,7 @@ from portal.api import service
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, CheckIn, Exposure, Organisation, Site, User
 from tests.factories import local, make_rate, make_shift, make_user
+from tests.test_dashboard import unseparated
 
 RANGE = {"from": "2026-01-01", "to": "2026-02-28"}
 ENDPOINTS = ["/api/v1/stats/programme", "/api/v1/stats/workforce"]
@@ -334,7 +335,8 @@ class _PageTables(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in ("th", "td") and self._cell is not None:
-            self._rows[-1].append(self._cell.strip())
+            cell = self._cell.strip()
+            self._rows[-1].append(unseparated(cell) if tag == "td" else cell)
             self._cell = None
         elif tag == "table":
             self._rows = None

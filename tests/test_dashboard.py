@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from html.parser import HTMLParser
 
@@ -15,6 +16,15 @@ from tests.factories import local, make_rate, make_shift, make_statement, make_u
 
 RANGE = {"from": "2026-01-01", "to": "2026-02-28"}
 WORKER_NAMES = ["Worker A", "Worker2 A", "Worker3 A", "Worker B"]
+
+
+_SEPARATED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def unseparated(cell: str) -> str:
+    """A page's figure as the CSV and the API write it: "27,735" -> "27735" (money and text
+    cells are left alone)."""
+    return cell.replace(",", "") if _SEPARATED.fullmatch(cell) else cell
 
 
 class _Tables(HTMLParser):
@@ -34,7 +44,8 @@ class _Tables(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in ("th", "td"):
-            self.tables[-1][-1].append(self._cell.strip())
+            cell = self._cell.strip()
+            self.tables[-1][-1].append(unseparated(cell) if tag == "td" else cell)
             self._cell = None
 
     def handle_data(self, data):
@@ -318,3 +329,17 @@ def test_query_count_does_not_grow_with_the_data(client, auth, world, app, count
     with count_queries() as large:
         assert client.get("/dashboard", query_string=RANGE).status_code == 200
     assert large() == small()
+
+
+def test_large_figures_read_with_separators_and_download_plain(client, auth, app, world):
+    """A commissioner reads "1,500" on the page; the CSV keeps 1500 for a spreadsheet."""
+    with app.app_context():
+        make_shift(world["user"]["worker"], local(date(2026, 1, 12), "09:00"), 8, "approved",
+                   individuals_engaged=1500, conflicts_interrupted=1200)  # fmt: skip
+        db.session.commit()
+    auth.as_role("leader")
+    html = client.get("/dashboard", query_string=RANGE).get_data(as_text=True)
+    assert "<td>1,500</td>" in html and "<td>1,200</td>" in html
+    assert 'class="chart-value">1,200</text>' in html  # the chart of conflicts interrupted
+    total = get_csv(client, "programme-months")[-1]
+    assert total == ["Total", "1", "8.00", "1200", "1500", "0"]
