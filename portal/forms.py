@@ -1,5 +1,6 @@
 """Form pieces shared across features."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
@@ -31,6 +32,16 @@ def record_ids(values) -> list[int]:
         except ValueError:
             continue
     return ids
+
+
+MAX_PAGE = 100_000
+
+
+def requested_page() -> int:
+    """The ?page= of a paged list, from 1 to MAX_PAGE (anything else: the nearest of those, or
+    1). A bare int() of a 20-digit page overflows the database's OFFSET (a 500 before)."""
+    page = request.args.get("page", 1, type=int)
+    return min(max(page, 1), MAX_PAGE)
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -12,6 +12,7 @@ from portal.admin import audit_service as svc
 from portal.admin import bp
 from portal.admin.audit_forms import AuditFilterForm
 from portal.extensions import db
+from portal.forms import requested_page
 from portal.permissions import role_required
 
 
@@ -25,7 +26,7 @@ def audit_log():
     except svc.FilterError as exc:
         form.add_errors(exc.errors)
         return render_template("admin/audit.html", form=form, page=None, filters=None), 422
-    page = svc.page_of(filters, request.args.get("page", 1, type=int))
+    page = svc.page_of(filters, requested_page())
     return render_template("admin/audit.html", form=form, page=page, filters=filters)
 
 

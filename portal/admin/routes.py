@@ -12,7 +12,7 @@ from portal.admin.forms import DeactivateForm, UserForm
 from portal.auth import twofactor
 from portal.auth.reauth import recent_auth_required
 from portal.extensions import db
-from portal.forms import ActionForm
+from portal.forms import ActionForm, requested_page
 from portal.mail import send_mail
 from portal.models import User
 from portal.permissions import role_required
@@ -43,7 +43,8 @@ def users():
     org = request.args.get("organisation", type=int)
     status = request.args.get("status", "")
     q = request.args.get("q", "")
-    page = db.paginate(svc.users_select(org, status, q), per_page=50, error_out=False)
+    page = db.paginate(svc.users_select(org, status, q), page=requested_page(), per_page=50,
+                       error_out=False)  # fmt: skip
     return render_template(
         "admin/users.html",
         page=page,

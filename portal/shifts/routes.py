@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.forms import ActionForm, record_ids
+from portal.forms import ActionForm, record_ids, requested_page
 from portal.models import Shift
 from portal.permissions import role_required
 from portal.shifts import bp
@@ -47,6 +47,7 @@ def index():
     month = svc.parse_month(month_arg)
     page = db.paginate(
         svc.worker_shifts_select(current_user, month).options(joinedload(Shift.site)),
+        page=requested_page(),
         per_page=current_app.config["SHIFTS_PER_PAGE"],
         error_out=False,
     )

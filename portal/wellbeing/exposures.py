@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.forms import ActionForm
+from portal.forms import ActionForm, requested_page
 from portal.models import SEVERITY_WORDS, Shift
 from portal.permissions import role_required
 from portal.timeutil import to_local, utcnow
@@ -26,6 +26,7 @@ def exposures():
     """The worker's own history, newest first, with a count for each of the last 12 months."""
     page = db.paginate(
         svc.history_select(current_user),
+        page=requested_page(),
         per_page=current_app.config.get("EXPOSURES_PER_PAGE", 20),
         error_out=False,
     )
