@@ -89,6 +89,7 @@ ROUTES = {
     # Check-ins: the id is never the viewer's own here, so 404 for all; the owner, the counsellor
     # (outreach or consent) and every other role against a real record: tests/test_checkins.py.
     "wellbeing.checkins": row("GET", "/checkins", worker=200),
+    "wellbeing.checkins_shared": row("GET", "/checkins/shared", counselor=200),
     "wellbeing.checkin_new": row("GET", "/checkins/new", worker=200),
     "wellbeing.checkin": row("GET", "/checkins/{shift}"),
     "wellbeing.checkin_delete": row("POST", "/checkins/{shift}/delete"),

@@ -33,7 +33,7 @@ def test_nul_characters_are_dropped_not_a_500(client, world):
 
 @pytest.mark.parametrize(("role", "url"), [
     ("worker", "/shifts"), ("worker", "/exposures"), ("admin", "/admin/users"),
-    ("admin", "/admin/audit"),
+    ("admin", "/admin/audit"), ("counselor", "/checkins/shared"),
 ])  # fmt: skip
 def test_any_page_number_gets_a_page(client, world, auth, role, url):
     """Paged lists take whatever ?page= says: a page (perhaps empty), never a 500. A 20-digit

@@ -71,3 +71,12 @@ def audit_read(user: User, record) -> None:
             "wellbeing.read", type(record).__tablename__, record.id, subject_id=record.worker_id,
             actor=user,
         )  # fmt: skip
+
+
+def audit_reads(user: User, records: list) -> None:
+    """Audit reads of several records of one kind at once (one statement); the user's own are
+    not reads."""
+    others = [r for r in records if r.worker_id != user.id]
+    if others:
+        audit.record_many("wellbeing.read", type(others[0]).__tablename__,
+                          [(r.id, r.worker_id) for r in others], actor=user)  # fmt: skip

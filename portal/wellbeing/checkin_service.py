@@ -12,16 +12,20 @@ from datetime import date, datetime, timedelta
 import click
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.extensions import db
 from portal.links import public_url
 from portal.mail import send_mail
 from portal.models import CheckIn, SupportRequest, User, UserRole
-from portal.timeutil import local_midnight_utc, local_today, local_zone, to_local
+from portal.timeutil import local_midnight_utc, local_today, local_zone, to_local, utcnow
 from portal.wellbeing import who5
+from portal.wellbeing.access import audit_reads, checkin_visible_to_counsellors
 from portal.wellbeing.requests import create_request
 
+SHARED_DAYS = 90  # how far back the counsellors' list of shared check-ins reaches
+SHARED_PAGE = 50
 HISTORY_LIMIT = 52  # a year of weekly check-ins on the history page; the rest is in "my data"
 REMINDER_DAYS = 7
 DELETED_ACTION = "checkin.deleted"
@@ -317,3 +321,26 @@ def register_checkin_cli(app) -> None:
         click.echo(f"Check-in reminders sent: {sent}.")
         if failed:
             raise click.ClickException(f"{failed} reminder(s) could not be sent; see the log.")
+
+
+def shared_with_counsellors(counselor: User, page: int = 1, now: datetime | None = None):
+    """Check-ins of the counsellor's organisation from the last SHARED_DAYS days whose worker
+    asked for outreach or chose to share them, newest first, SHARED_PAGE a page (``page``,
+    from 1). Showing one is reading it: each listed check-in is audited, so its worker sees
+    who looked. Returns the Pagination and each check-in's reading; three statements whatever
+    the number (count, page, audit rows)."""
+    since = (now or utcnow()) - timedelta(days=SHARED_DAYS)
+    query = (
+        sa.select(CheckIn)
+        .where(
+            CheckIn.organisation_id == counselor.organisation_id,
+            CheckIn.worker_id != counselor.id,
+            CheckIn.created_at >= since,
+            checkin_visible_to_counsellors(),
+        )
+        .options(joinedload(CheckIn.worker))
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+    )
+    page = db.paginate(query, page=page, per_page=SHARED_PAGE, error_out=False)
+    audit_reads(counselor, page.items)
+    return page, {c.id: who5.reading(c.items) for c in page.items}

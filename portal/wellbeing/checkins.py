@@ -1,4 +1,5 @@
-"""Views: /checkins, /checkins/new, /checkins/<id> (+ delete), /checkins/reminders.
+"""Views: /checkins, /checkins/new, /checkins/<id> (+ delete), /checkins/reminders, and for
+counsellors /checkins/shared.
 
 A check-in is its worker's own. A counsellor of the same organisation may read one only where
 the worker asked for outreach or consented, and that read is audited (access.checkin_or_404).
@@ -11,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.extensions import db
-from portal.forms import ActionForm
+from portal.forms import ActionForm, requested_page
 from portal.models import CheckIn
 from portal.permissions import role_required
 from portal.wellbeing import bp, who5
@@ -34,6 +35,17 @@ def checkins():
         reminder_form=ReminderForm(),
         who5=who5,
     )
+
+
+@bp.route("/checkins/shared")
+@role_required("counselor")
+def checkins_shared():
+    """For counsellors: the check-ins workers of their organisation let them read."""
+    page, readings = svc.shared_with_counsellors(current_user, requested_page())
+    html = render_template("wellbeing/checkins_shared.html", page=page, readings=readings,
+                           days=svc.SHARED_DAYS)  # fmt: skip
+    db.session.commit()  # the audit rows of these reads (after rendering: nothing reloads)
+    return html
 
 
 @bp.route("/checkins/new", methods=["GET", "POST"])

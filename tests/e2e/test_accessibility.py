@@ -74,6 +74,7 @@ PAGES = {
         "/",
         "/support/queue",
         "/support/{support_request}",
+        "/checkins/shared",
         "/counseling/sessions",
         "/counseling/availability",
     ],
