@@ -118,6 +118,7 @@ ROUTES = {
     "counseling.availability": row("GET", "/counseling/availability", counselor=200),
     "counseling.add_rule": row("POST", "/counseling/availability/rules", counselor=422),
     "counseling.remove_rule": row("POST", "/counseling/availability/rules/{shift}/remove"),
+    "counseling.remove_time_off": row("POST", "/counseling/availability/time-off/{shift}/remove"),
     "counseling.add_slot": row("POST", "/counseling/availability/slots", counselor=422),
     "counseling.withdraw_slot": row("POST", "/counseling/availability/slots/{shift}/withdraw"),
     "counseling.add_time_off": row("POST", "/counseling/availability/time-off", counselor=422),

@@ -13,7 +13,14 @@ import sqlalchemy as sa
 from portal.counseling import availability as svc
 from portal.counseling import booking_service
 from portal.extensions import db
-from portal.models import AvailabilityRule, Booking, CounselingSlot, SupportRequest, User
+from portal.models import (
+    AvailabilityRule,
+    Booking,
+    CounselingSlot,
+    SupportRequest,
+    TimeOff,
+    User,
+)
 from portal.timeutil import to_local, utcnow
 from portal.wellbeing.requests import create_request
 from tests.factories import CHICAGO, email_for, local, make_user
@@ -322,6 +329,78 @@ def test_time_off_withdraws_open_slots_and_lists_booked_ones(client, world, auth
         assert db.session.get(CounselingSlot, booked_slot).withdrawn is False
         assert db.session.get(CounselingSlot, outside).withdrawn is False
         assert db.session.get(Booking, booking_id).status == "booked"
+
+
+def block(client, day, start="08:00", end="12:00", end_day=None):
+    data = {"off-start_day": day.isoformat(), "off-start_time": start,
+            "off-end_day": (end_day or day).isoformat(), "off-end_time": end}  # fmt: skip
+    return client.post("/counseling/availability/time-off", data=data)
+
+
+def test_removing_time_off_offers_its_slots_again(client, world, auth, app):
+    """Time off added by mistake: removing it brings back the open slots it withdrew, and only
+    those (one withdrawn by hand stays withdrawn; one under other time off stays withdrawn;
+    a booked one was never touched)."""
+    u = world["user"]
+    day = soon(2)
+    with app.app_context():
+        back = make_slot(u["counselor"], local(day, "09:00"))
+        by_hand = make_slot(u["counselor"], local(day, "10:00"), withdrawn=True)
+        booked = make_slot(u["counselor"], local(day, "11:00"))
+        covered = make_slot(u["counselor"], local(day, "13:00"))
+        make_booking(booked, u["worker"])
+        db.session.commit()
+    auth.as_role("counselor")
+    block(client, day, "08:00", "14:00")
+    block(client, day, "12:30", "16:00")  # overlapping time off, over the 13:00 slot too
+    with app.app_context():
+        mistaken = db.session.scalar(
+            sa.select(TimeOff.id).where(TimeOff.end_at == local(day, "14:00"))
+        )
+    page = client.get("/counseling/availability").get_data(as_text=True)
+    assert f'action="/counseling/availability/time-off/{mistaken}/remove"' in page
+    response = client.post(f"/counseling/availability/time-off/{mistaken}/remove",
+                           follow_redirects=True)  # fmt: skip
+    assert "Time off removed" in response.get_data(as_text=True)
+    assert "1 slot offered again." in response.get_data(as_text=True)
+    with app.app_context():
+        withdrawn = {sid: db.session.get(CounselingSlot, sid).withdrawn
+                     for sid in (back, by_hand, booked, covered)}  # fmt: skip
+        assert db.session.get(TimeOff, mistaken) is None
+    assert withdrawn == {back: False, by_hand: True, booked: False, covered: True}
+    # The worker can book the slot that came back.
+    auth.as_role("worker")
+    assert f"/counseling/slots/{back}/book" in client.get("/counseling").get_data(as_text=True)
+
+
+def test_removing_time_off_that_has_begun_leaves_past_slots_alone(client, world, auth, app):
+    u = world["user"]
+    now = utcnow()
+    with app.app_context():
+        me = db.session.get(User, u["counselor"])
+        past = make_slot(u["counselor"], now + timedelta(hours=1))
+        ahead = make_slot(u["counselor"], now + timedelta(hours=5))
+        result = svc.add_time_off(me, now, now + timedelta(hours=8))
+        db.session.commit()
+        off = result.time_off.id
+        offered = svc.remove_time_off(me, db.session.get(TimeOff, off),
+                                      now=now + timedelta(hours=2))  # fmt: skip
+        db.session.commit()
+        assert offered == 1
+        assert db.session.get(CounselingSlot, past).withdrawn is True
+        assert db.session.get(CounselingSlot, ahead).withdrawn is False
+
+
+def test_another_counsellors_time_off_cannot_be_removed(client, world, auth, app):
+    with app.app_context():
+        other = make_user("Other C", "otherc@a.example.org", {"counselor"}, world["org"]["a"])
+        off = svc.add_time_off(other, utcnow() + timedelta(days=1),
+                               utcnow() + timedelta(days=2)).time_off.id  # fmt: skip
+        db.session.commit()
+    auth.as_role("counselor")
+    assert client.post(f"/counseling/availability/time-off/{off}/remove").status_code == 404
+    with app.app_context():
+        assert db.session.get(TimeOff, off) is not None
 
 
 def test_time_off_ending_before_it_starts_is_refused(client, world, auth):

@@ -45,6 +45,7 @@ from portal.models import (
     Exposure,
     PayDifferential,
     SupportRequest,
+    TimeOff,
     User,
 )
 from tests.conftest import AuthActions
@@ -123,6 +124,7 @@ POST_ROUTES: dict[str, Route] = {
     "counseling.missed_session": Route((C,), (W,), "/counseling/sessions",
                                        ids={"booking_id": "past_booking"}),
     "counseling.remove_rule": Route((C,), (W,), "/counseling/availability"),
+    "counseling.remove_time_off": Route((C,), (W,), "/counseling/availability"),
     "counseling.reschedule": Route((W,), (C,)),
     "counseling.withdraw_slot": Route((C,), (W,), "/counseling/availability"),
     "hr.add_differential": Route((HR,), (S,), "/hr/policy"),
@@ -161,7 +163,7 @@ KINDS = {
     "shift_id": "shift", "exposure_id": "exposure", "checkin_id": "checkin",
     "request_id": "request", "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
-    "token": "password_link",
+    "token": "password_link", "time_off_id": "time_off",
 }  # fmt: skip
 _SERIAL = itertools.count(1)
 
@@ -222,6 +224,8 @@ def make_records(world) -> dict:
                                  mode="phone", valid_from=start.date()),
         "differential": PayDifferential(organisation_id=org, name="Nights", start_time=time(22),
                                         end_time=time(6), per_hour=Decimal("1.50")),
+        "time_off": TimeOff(counselor_id=counselor, start_at=now + timedelta(days=30 + n),
+                            end_at=now + timedelta(days=30 + n, hours=2)),
     }  # fmt: skip
     db.session.add_all(rows.values())
     db.session.flush()

@@ -25,6 +25,7 @@ from portal.models import (
     Exposure,
     PayDifferential,
     SupportRequest,
+    TimeOff,
 )
 from tests.factories import make_shift, make_statement, make_user, recent_start
 
@@ -34,6 +35,7 @@ KINDS = {
     "exposure_id": "exposure", "checkin_id": "checkin", "request_id": "request",
     "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
+    "time_off_id": "time_off",
 }  # fmt: skip
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
@@ -86,6 +88,8 @@ def make_records(world, owner_key: str, org_key: str) -> dict[str, int]:
         "slot": CounselingSlot(counselor_id=counselor.id, organisation_id=org,
                                start_at=start + timedelta(days=3),
                                end_at=start + timedelta(days=3, hours=1), mode="phone"),
+        "time_off": TimeOff(counselor_id=counselor.id, start_at=start + timedelta(days=5),
+                            end_at=start + timedelta(days=6)),
         "differential": PayDifferential(organisation_id=org, name="Nights", start_time=time(22),
                                         end_time=time(6), per_hour=Decimal("1.50")),
     }  # fmt: skip

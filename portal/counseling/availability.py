@@ -540,6 +540,7 @@ def add_time_off(
         _refuse("end_day", "Block at most a year at a time.")
     time_off = TimeOff(counselor_id=counselor.id, start_at=start, end_at=end)
     db.session.add(time_off)
+    db.session.flush()  # its id, for the slots it withdraws
     slots = db.session.scalars(
         sa.select(CounselingSlot)
         .where(
@@ -565,9 +566,50 @@ def add_time_off(
             result.booked.append(booked[slot.id])
         else:
             slot.withdrawn = True
+            slot.time_off_id = time_off.id
             result.withdrawn += 1
     db.session.flush()
     return result
+
+
+def time_off_or_404(counselor: User, time_off_id: int) -> TimeOff:
+    """One of the counsellor's blocks of time off."""
+    found = db.session.scalar(
+        sa.select(TimeOff).where(TimeOff.id == time_off_id, TimeOff.counselor_id == counselor.id)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def remove_time_off(counselor: User, time_off: TimeOff, now: datetime | None = None) -> int:
+    """Remove time off. The open slots it withdrew that are still ahead are offered again,
+    unless other time off covers them (then they stay withdrawn, under that one); slots the
+    counsellor withdrew by hand stay withdrawn. Returns how many are offered again."""
+    now = now or utcnow()
+    slots = db.session.scalars(
+        sa.select(CounselingSlot)
+        .where(CounselingSlot.time_off_id == time_off.id, CounselingSlot.withdrawn.is_(True))
+        .with_for_update()
+    ).all()
+    others = db.session.scalars(
+        sa.select(TimeOff).where(
+            TimeOff.counselor_id == counselor.id, TimeOff.id != time_off.id,
+            TimeOff.end_at > now, _overlaps(TimeOff.start_at, TimeOff.end_at, time_off.start_at,
+                                            time_off.end_at),
+        )
+    ).all()  # fmt: skip
+    offered = 0
+    for slot in slots:
+        cover = next((o for o in others if o.start_at < slot.end_at and o.end_at > slot.start_at),
+                     None)  # fmt: skip
+        slot.time_off_id = cover.id if cover else None
+        if cover is None and slot.start_at > now:
+            slot.withdrawn = False
+            offered += 1
+    db.session.delete(time_off)
+    db.session.flush()
+    return offered
 
 
 def time_off_of(counselor: User, now: datetime | None = None) -> list[TimeOff]:

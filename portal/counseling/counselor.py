@@ -164,6 +164,25 @@ def add_time_off():
     return _availability_page(off_form=form, status=422)
 
 
+@bp.route("/counseling/availability/time-off/<int:time_off_id>/remove", methods=["POST"])
+@role_required("counselor")
+def remove_time_off(time_off_id: int):
+    """Remove time off added by mistake or no longer needed; its withdrawn slots come back."""
+    time_off = svc.time_off_or_404(current_user, time_off_id)
+    if not ActionForm().validate_on_submit():
+        flash(EXPIRED, "warning")
+    else:
+        span = svc.span_text(time_off.start_at, time_off.end_at)
+        offered = svc.remove_time_off(current_user, time_off)
+        db.session.commit()
+        flash(
+            f"Time off removed ({span}): {offered} slot{'s' if offered != 1 else ''} offered "
+            "again.",
+            "success",
+        )
+    return redirect(url_for("counseling.availability"))
+
+
 @bp.route("/counseling/sessions")
 @role_required("counselor")
 def sessions():

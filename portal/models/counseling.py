@@ -83,6 +83,10 @@ class CounselingSlot(db.Model):
         sa.ForeignKey("availability_rules.id", ondelete="SET NULL")
     )
     withdrawn: Mapped[bool] = mapped_column(default=False)  # removed, or inside time off
+    # The time off that withdrew it: removing that time off offers the slot again.
+    time_off_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("counselor_time_off.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     counselor: Mapped[User] = relationship()
