@@ -85,6 +85,12 @@ ROUTES = {
     "admin.send_link": row("POST", "/admin/users/{user}/send-link", admin=302),
     "admin.reset_two_factor": row("POST", "/admin/users/{user}/reset-two-factor", admin=302),
     "admin.audit_log": row("GET", "/admin/audit", admin=200),
+    "admin.organisations": row("GET", "/admin/organisations", admin=200),
+    "admin.new_organisation": row("GET", "/admin/organisations/new", admin=200),
+    "admin.edit_organisation": row("GET", "/admin/organisations/{org}", admin=200),
+    "admin.add_organisation_site": row("POST", "/admin/organisations/{org}/sites", admin=422),
+    "admin.close_site": row("POST", "/admin/sites/{site}/close", admin=302),
+    "admin.reopen_site": row("POST", "/admin/sites/{site}/reopen", admin=302),
     "admin.audit_csv": row("GET", "/admin/audit.csv", admin=200),
     # Check-ins: the id is never the viewer's own here, so 404 for all; the owner, the counsellor
     # (outreach or consent) and every other role against a real record: tests/test_checkins.py.
@@ -166,7 +172,8 @@ def test_route_answers_each_role(client, world, auth, app, endpoint, role):
         shift = make_shift(world["user"]["worker"], recent_start(1, "09:00"))
         period, statement = make_statement(world["user"]["worker"])
         db.session.commit()
-    url = url.format(shift=shift, user=world["user"]["worker2"], period=period, statement=statement)
+    url = url.format(shift=shift, user=world["user"]["worker2"], period=period, statement=statement,
+                     org=world["org"]["a"], site=world["site"]["a2"])
     if role != "anonymous":
         auth.as_role(role)
     data = {"reason": "Check the times.", "shift_ids": [shift]} if method == "POST" else None

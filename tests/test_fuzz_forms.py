@@ -43,7 +43,9 @@ from portal.models import (
     CheckIn,
     CounselingSlot,
     Exposure,
+    Organisation,
     PayDifferential,
+    Site,
     SupportRequest,
     TimeOff,
     User,
@@ -86,11 +88,16 @@ class Route:
 
 
 POST_ROUTES: dict[str, Route] = {
+    "admin.add_organisation_site": Route((A,), (L,), "/admin/organisations/{organisation}"),
+    "admin.close_site": Route((A,), (S,), "/admin/organisations/{organisation}"),
     "admin.deactivate_user": Route((A,), (HR,), "/admin/users/{user}"),
+    "admin.edit_organisation": Route((A,), (HR,)),
     "admin.edit_user": Route((A,), (HR,)),
     "admin.issue_token": Route((A,), (L,), "/admin/users/{leader}/tokens",
                                ids={"user_id": "leader"}),
+    "admin.new_organisation": Route((A,), (F,)),
     "admin.new_user": Route((A,), (W,)),
+    "admin.reopen_site": Route((A,), (W,), "/admin/organisations/{organisation}"),
     "admin.reactivate_user": Route((A,), (S,), "/admin/users/{inactive}",
                                    ids={"user_id": "inactive"}),
     "admin.revoke_token": Route((A,), (L,), "/admin/users/{leader}/tokens",
@@ -163,7 +170,8 @@ KINDS = {
     "shift_id": "shift", "exposure_id": "exposure", "checkin_id": "checkin",
     "request_id": "request", "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
-    "token": "password_link", "time_off_id": "time_off",
+    "token": "password_link", "time_off_id": "time_off", "organisation_id": "organisation",
+    "site_id": "site",
 }  # fmt: skip
 _SERIAL = itertools.count(1)
 
@@ -230,6 +238,13 @@ def make_records(world) -> dict:
     db.session.add_all(rows.values())
     db.session.flush()
     records.update({kind: row.id for kind, row in rows.items()})
+    provider = Organisation(name=f"Fuzz Provider {n}", kind="provider")
+    db.session.add(provider)
+    db.session.flush()
+    place = Site(organisation_id=provider.id, name=f"Fuzz Site {n}")
+    db.session.add(place)
+    db.session.flush()
+    records["organisation"], records["site"] = provider.id, place.id
     records["slot"] = slot(3 + n / 1000).id
     slot(5 + n / 1000)  # another open time, for rescheduling
     for kind, days, status in [("booking", 4, "booked"), ("past_booking", -2, "booked"),

@@ -26,6 +26,7 @@ from portal.models import (
     PayDifferential,
     SupportRequest,
     TimeOff,
+    User,
 )
 from tests.factories import make_shift, make_statement, make_user, recent_start
 
@@ -35,13 +36,14 @@ KINDS = {
     "exposure_id": "exposure", "checkin_id": "checkin", "request_id": "request",
     "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
-    "time_off_id": "time_off",
+    "time_off_id": "time_off", "organisation_id": "organisation", "site_id": "site",
 }  # fmt: skip
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
 ADMIN_SCOPE = {"admin.edit_user", "admin.deactivate_user", "admin.reactivate_user",
                "admin.send_link", "admin.tokens", "admin.issue_token",
-               "admin.reset_two_factor"}  # fmt: skip
+               "admin.reset_two_factor", "admin.edit_organisation",
+               "admin.add_organisation_site", "admin.close_site", "admin.reopen_site"}  # fmt: skip
 SAME_ORG_VIEWERS = ["worker2"]  # another worker of the same provider
 # Open slots belong to the whole organisation: any of its workers may book one.
 ORG_WIDE = {"counseling.book"}
@@ -71,7 +73,8 @@ def make_records(world, owner_key: str, org_key: str) -> dict[str, int]:
     start = recent_start(1, "09:00")
     counselor = make_user("C", f"c-{owner_key}@x.example.org", {"counselor"}, org)
     funder = make_user("F", f"f-{owner_key}@x.example.org", {"funder"}, world["org"]["city"])
-    records = {"shift": make_shift(owner, start, note=f"{owner_key}-private"), "user": owner}
+    records = {"shift": make_shift(owner, start, note=f"{owner_key}-private"), "user": owner,
+               "organisation": org, "site": db.session.get(User, owner).site_id}
     records["period"], records["statement"] = make_statement(owner, gross="4321.00")
     rows = {
         "exposure": Exposure(worker_id=owner, organisation_id=org, occurred_at=start,

@@ -88,3 +88,40 @@ class DeactivateForm(ServiceForm):
         "Reason for leaving", choices=choices(SEPARATION_REASONS.items()), default="resigned"
     )
     submit = SubmitField("Deactivate")
+
+
+class OrganisationForm(ServiceForm):
+    """An organisation's name, its kind (on creation) and, for a provider, its funder."""
+
+    name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the organisation's name."), Length(max=120)],
+    )
+    kind = SelectField(
+        "Kind",
+        choices=choices([("provider", "Provider (runs the programme; has sites and workers)"),
+                         ("funder", "Funder (sees the statistics of the providers it funds)")]),
+    )  # fmt: skip
+    funded_by_id = SelectField(
+        "Funded by",
+        coerce=int,
+        description="The funder whose dashboard includes this provider's figures.",
+    )
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, funders=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.funded_by_id.choices = choices([(0, "No funder")] + [(f.id, f.name) for f in funders])
+
+
+class SiteForm(ServiceForm):
+    """A new site of a provider."""
+
+    name = StringField(
+        "Site name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the site's name."), Length(max=120)],
+        description="A neighbourhood or area the programme serves.",
+    )
+    submit = SubmitField("Add site")

@@ -87,6 +87,9 @@ PAGES = {
         "/admin/users/{worker}/tokens",
         "/admin/users/new",
         "/admin/audit",
+        "/admin/organisations",
+        "/admin/organisations/{organisation}",
+        "/admin/organisations/new",
     ],
     None: ["/login", "/forgot-password"],
 }
@@ -130,6 +133,7 @@ def ids(live_server):
 
         found = {
             "worker": worker,
+            "organisation": org,
             "shift": latest(Shift, Shift.worker_id == worker),
             "exposure": latest(Exposure, Exposure.worker_id == worker),
             "checkin": latest(CheckIn, CheckIn.worker_id == worker),
