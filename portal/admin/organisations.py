@@ -196,13 +196,6 @@ def add_organisation_site(organisation_id: int):
     return _organisation_page(organisation, form, site_form, status=422)
 
 
-def _site_or_404(site_id: int) -> Site:
-    site = db.session.get(Site, site_id)
-    if site is None:
-        abort(404)
-    return site
-
-
 @bp.route("/sites/<int:site_id>/close", methods=["POST"])
 @role_required("admin")
 def close_site(site_id: int):
@@ -217,7 +210,7 @@ def reopen_site(site_id: int):
 
 
 def _set_site(site_id: int, open_: bool):
-    site = _site_or_404(site_id)
+    site = db.get_or_404(Site, site_id)
     if ActionForm().validate_on_submit():
         set_site_open(site, open_)
         db.session.commit()

@@ -86,28 +86,24 @@ def horizon(today: date | None = None) -> date:
 # --- guards: the counsellor's own records, or 404 ---------------------------------------------
 
 
+def _counselors_own_or_404(model, record_id: int, counselor: User):
+    """A rule, slot or time off of this counsellor's, or 404 (missing or someone else's)."""
+    found = db.session.scalar(
+        sa.select(model).where(model.id == record_id, model.counselor_id == counselor.id)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
 def rule_or_404(counselor: User, rule_id: int) -> AvailabilityRule:
     """One of the counsellor's weekly rules."""
-    rule = db.session.scalar(
-        sa.select(AvailabilityRule).where(
-            AvailabilityRule.id == rule_id, AvailabilityRule.counselor_id == counselor.id
-        )
-    )
-    if rule is None:
-        abort(404)
-    return rule
+    return _counselors_own_or_404(AvailabilityRule, rule_id, counselor)
 
 
 def slot_or_404(counselor: User, slot_id: int) -> CounselingSlot:
     """One of the counsellor's slots."""
-    slot = db.session.scalar(
-        sa.select(CounselingSlot).where(
-            CounselingSlot.id == slot_id, CounselingSlot.counselor_id == counselor.id
-        )
-    )
-    if slot is None:
-        abort(404)
-    return slot
+    return _counselors_own_or_404(CounselingSlot, slot_id, counselor)
 
 
 def booking_or_404(counselor: User, booking_id: int) -> Booking:
@@ -574,12 +570,7 @@ def add_time_off(
 
 def time_off_or_404(counselor: User, time_off_id: int) -> TimeOff:
     """One of the counsellor's blocks of time off."""
-    found = db.session.scalar(
-        sa.select(TimeOff).where(TimeOff.id == time_off_id, TimeOff.counselor_id == counselor.id)
-    )
-    if found is None:
-        abort(404)
-    return found
+    return _counselors_own_or_404(TimeOff, time_off_id, counselor)
 
 
 def remove_time_off(counselor: User, time_off: TimeOff, now: datetime | None = None) -> int:
