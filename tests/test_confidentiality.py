@@ -95,7 +95,7 @@ def records(app, world):
             "shift_id": shift, "user_id": u["worker"], "statement_id": statement,
             "period_id": period, "exposure_id": exposure.id, "checkin_id": checkin.id,
             "request_id": request.id, "booking_id": booking.id, "slot_id": slot.id,
-            "differential_id": 1, "token": "not-a-token",
+            "differential_id": 1, "token": "not-a-token", "organisation_id": world["org"]["a"],
         }  # fmt: skip
 
 
