@@ -89,6 +89,7 @@ ROUTES = {
     "admin.new_organisation": row("GET", "/admin/organisations/new", admin=200),
     "admin.edit_organisation": row("GET", "/admin/organisations/{org}", admin=200),
     "admin.add_organisation_site": row("POST", "/admin/organisations/{org}/sites", admin=422),
+    "admin.edit_site": row("GET", "/admin/sites/{site}", admin=200),
     "admin.close_site": row("POST", "/admin/sites/{site}/close", admin=302),
     "admin.reopen_site": row("POST", "/admin/sites/{site}/reopen", admin=302),
     "admin.audit_csv": row("GET", "/admin/audit.csv", admin=200),

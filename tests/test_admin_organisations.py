@@ -101,7 +101,7 @@ def test_closing_a_site_stops_new_shifts_there_and_reopening_brings_it_back(
     auth.as_role("admin")
     page = body(client.post(f"/admin/sites/{a1}/close", follow_redirects=True))
     assert "Dutchtown is closed: no new shifts there." in page
-    assert re.search(r"Dutchtown <span class=\"badge badge-inactive\">Closed</span>", page)
+    assert re.search(r"Dutchtown</a> <span class=\"badge badge-inactive\">Closed</span>", page)
     assert audited(app, "site.closed") == 1
     auth.as_role("worker")
     form = body(client.get("/shifts/new"))
@@ -133,3 +133,22 @@ def test_only_admins_reach_organisations(client, world, auth):
                             ("POST", f"/admin/sites/{a1}/close")]:  # fmt: skip
             assert client.open(url, method=method, data={"name": "x"}).status_code == 404, (
                 role, url)
+
+
+def test_renaming_a_site_keeps_its_shifts_and_workers(app, client, world, auth):
+    a1, a2 = world["site"]["a1"], world["site"]["a2"]
+    auth.as_role("admin")
+    page = body(client.get(f"/admin/organisations/{world['org']['a']}"))
+    assert f'href="/admin/sites/{a1}">Dutchtown</a>' in page
+    response = client.post(f"/admin/sites/{a1}", data={"name": "Walnut park"})  # a2's name
+    assert response.status_code == 422
+    assert "Provider A already has a site called Walnut park." in body(response)
+    response = client.post(f"/admin/sites/{a1}", data={"name": "Dutchtown North"},
+                           follow_redirects=True)  # fmt: skip
+    assert "Site saved: Dutchtown North." in body(response)
+    assert audited(app, "site.renamed") == 1
+    with app.app_context():
+        assert db.session.get(Site, a1).name == "Dutchtown North"
+        assert db.session.get(Site, a2).name == "Walnut Park"
+    auth.as_role("worker")  # the worker's home site, under its new name
+    assert ">Dutchtown North</option>" in body(client.get("/shifts/new"))

@@ -96,6 +96,7 @@ def records(app, world):
             "period_id": period, "exposure_id": exposure.id, "checkin_id": checkin.id,
             "request_id": request.id, "booking_id": booking.id, "slot_id": slot.id,
             "differential_id": 1, "token": "not-a-token", "organisation_id": world["org"]["a"],
+            "site_id": world["site"]["a1"],
         }  # fmt: skip
 
 

@@ -92,6 +92,7 @@ POST_ROUTES: dict[str, Route] = {
     "admin.close_site": Route((A,), (S,), "/admin/organisations/{organisation}"),
     "admin.deactivate_user": Route((A,), (HR,), "/admin/users/{user}"),
     "admin.edit_organisation": Route((A,), (HR,)),
+    "admin.edit_site": Route((A,), (C,)),
     "admin.edit_user": Route((A,), (HR,)),
     "admin.issue_token": Route((A,), (L,), "/admin/users/{leader}/tokens",
                                ids={"user_id": "leader"}),

@@ -43,7 +43,8 @@ KINDS = {
 ADMIN_SCOPE = {"admin.edit_user", "admin.deactivate_user", "admin.reactivate_user",
                "admin.send_link", "admin.tokens", "admin.issue_token",
                "admin.reset_two_factor", "admin.edit_organisation",
-               "admin.add_organisation_site", "admin.close_site", "admin.reopen_site"}  # fmt: skip
+               "admin.add_organisation_site", "admin.close_site", "admin.reopen_site",
+               "admin.edit_site"}  # fmt: skip
 SAME_ORG_VIEWERS = ["worker2"]  # another worker of the same provider
 # Open slots belong to the whole organisation: any of its workers may book one.
 ORG_WIDE = {"counseling.book"}

@@ -88,18 +88,30 @@ def save_organisation(organisation: Organisation | None, name: str, kind: str,
 def add_site(organisation: Organisation, name: str) -> Site:
     if organisation.kind != "provider":
         raise OrganisationError({"name": ["Sites belong to providers, not to a funder."]})
-    taken = db.session.scalar(
-        sa.select(Site.id).where(Site.organisation_id == organisation.id,
-                                 sa.func.lower(Site.name) == name.lower())
-    )  # fmt: skip
-    if taken is not None:
-        message = f"{organisation.name} already has a site called {name}."
-        raise OrganisationError({"name": [message]})
+    _refuse_taken_site_name(organisation, name)
     site = Site(organisation_id=organisation.id, name=name, active=True)
     db.session.add(site)
     db.session.flush()
     audit.record("site.created", "sites", site.id)
     return site
+
+
+def _refuse_taken_site_name(organisation: Organisation, name: str, site: Site | None = None):
+    query = sa.select(Site.id).where(Site.organisation_id == organisation.id,
+                                     sa.func.lower(Site.name) == name.lower())  # fmt: skip
+    if site is not None:
+        query = query.where(Site.id != site.id)
+    if db.session.scalar(query) is not None:
+        message = f"{organisation.name} already has a site called {name}."
+        raise OrganisationError({"name": [message]})
+
+
+def rename_site(site: Site, name: str) -> None:
+    """A new name (a typo mended, an area renamed); shifts and workers follow the site."""
+    _refuse_taken_site_name(site.organisation, name, site)
+    if site.name != name:
+        site.name = name
+        audit.record("site.renamed", "sites", site.id)
 
 
 def set_site_open(site: Site, open_: bool) -> None:
@@ -194,6 +206,27 @@ def add_organisation_site(organisation_id: int):
     form = OrganisationForm(obj=organisation, funders=funders(), formdata=None,
                             funded_by_id=organisation.funded_by_id or 0)  # fmt: skip
     return _organisation_page(organisation, form, site_form, status=422)
+
+
+@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_site(site_id: int):
+    """Rename a site (or close or reopen it)."""
+    site = db.get_or_404(Site, site_id)
+    form = SiteForm(obj=site)
+    if form.validate_on_submit():
+        try:
+            rename_site(site, form.name.data)
+        except OrganisationError as exc:
+            db.session.rollback()
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Site saved: {site.name}.", "success")
+            back = url_for("admin.edit_organisation", organisation_id=site.organisation_id)
+            return redirect(back)
+    return render_template("admin/site_form.html", site=site, form=form,
+                           action_form=ActionForm()), 422 if request.method == "POST" else 200
 
 
 @bp.route("/sites/<int:site_id>/close", methods=["POST"])

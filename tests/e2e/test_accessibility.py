@@ -24,6 +24,7 @@ from portal.models import (
     PayPeriod,
     PayStatement,
     Shift,
+    Site,
     SupportRequest,
 )
 from portal.seed import DEMO_PASSWORD
@@ -90,6 +91,7 @@ PAGES = {
         "/admin/organisations",
         "/admin/organisations/{organisation}",
         "/admin/organisations/new",
+        "/admin/sites/{site}",
     ],
     None: ["/login", "/forgot-password"],
 }
@@ -134,6 +136,7 @@ def ids(live_server):
         found = {
             "worker": worker,
             "organisation": org,
+            "site": latest(Site, Site.organisation_id == org),
             "shift": latest(Shift, Shift.worker_id == worker),
             "exposure": latest(Exposure, Exposure.worker_id == worker),
             "checkin": latest(CheckIn, CheckIn.worker_id == worker),
