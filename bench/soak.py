@@ -248,6 +248,16 @@ class Person(threading.Thread):
         self.browser.close()
 
 
+def audit_counts() -> dict[str, int]:
+    """Successful audit events by action (a baseline before the run, the total after)."""
+    query = (
+        sa.select(AuditEvent.action, sa.func.count())
+        .where(AuditEvent.outcome == "ok")
+        .group_by(AuditEvent.action)
+    )
+    return dict(db.session.execute(query).all())
+
+
 def plan(url: str) -> tuple[list[tuple[str, int]], dict[int, set[int]], dict[str, int]]:
     """The workers who take part (email, site), each provider's race slots, audit baseline."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
@@ -273,13 +283,7 @@ def plan(url: str) -> tuple[list[tuple[str, int]], dict[int, set[int]], dict[str
         race: dict[int, set[int]] = defaultdict(set)
         for slot_id, org in slots:
             race[org].add(slot_id)
-        baseline = dict(
-            db.session.execute(
-                sa.select(AuditEvent.action, sa.func.count())
-                .where(AuditEvent.outcome == "ok")
-                .group_by(AuditEvent.action)
-            ).all()
-        )
+        baseline = audit_counts()
         db.engine.dispose()
     chosen = workers[:USERS]
     return [(e, s) for e, s, _ in chosen], {o: race[o] for _, _, o in chosen}, baseline
@@ -346,13 +350,7 @@ def verify(url: str, people: list[Person], baseline: dict[str, int]) -> dict:
         out["double"] = sum(1 for n in holders.values() if n > 1)
         out["slots_wrong"] = len(set(holders) ^ holding) + out["double"]
         out["slots_held"] = len(holding)
-        audit = dict(
-            db.session.execute(
-                sa.select(AuditEvent.action, sa.func.count())
-                .where(AuditEvent.outcome == "ok")
-                .group_by(AuditEvent.action)
-            ).all()
-        )
+        audit = audit_counts()
         db.engine.dispose()
     for key, action in (("sign_ins", "auth.sign_in"), ("sign_outs", "auth.sign_out")):
         done = sum(getattr(p, key) for p in people)

@@ -192,7 +192,7 @@ def check(connection=None) -> list[str]:
     return [
         f"organisation {key[0]}, site {key[1]}, {key[2]}: "
         f"stored {stored.get(key, 'nothing')}, shifts give {expected.get(key, 'nothing')}"
-        for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], k[1], k[2]))
+        for key in sorted(expected.keys() | stored.keys())
         if expected.get(key) != stored.get(key)
     ]
 
