@@ -568,3 +568,20 @@ def test_only_admins_may_reset_two_factor(app, client, world, auth):
         assert client.post(f"/admin/users/{hr_id}/reset-two-factor").status_code == 404, role
         auth.logout()
     assert user_row(app, email_for("hr")).totp_enabled_at is not None
+
+
+def test_a_reset_stands_when_the_email_cannot_be_sent(app, client, world, auth, monkeypatch):
+    """The reset is done and audited; the admin is told the person was not e-mailed."""
+    import portal.admin.routes as admin_routes
+
+    def broken(*_args, **_kwargs):
+        raise OSError("mail server unreachable")
+
+    monkeypatch.setattr(admin_routes, "send_mail", broken)
+    hr_id = world["user"]["hr"]
+    auth.as_role("admin")
+    page = body(client.post(f"/admin/users/{hr_id}/reset-two-factor", follow_redirects=True))
+    assert f"The e-mail telling {email_for('hr')} about it could not be sent." in page
+    assert "two-factor sign-in is reset" in page
+    assert user_row(app, email_for("hr")).totp_enabled_at is None
+    assert audit_rows(app, "2fa.reset") == [("ok", hr_id, world["user"]["admin"])]
