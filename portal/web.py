@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,10 +11,12 @@ from fractions import Fraction
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from portal.auth.sessions import SESSION_RECORD
 from portal.extensions import db, login_manager
+from portal.menu import main_menu
 from portal.models import AuditEvent, User
 from portal.timeutil import to_local
 
@@ -34,6 +37,32 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+@functools.cache
+def _session_user_statement() -> sa.Select:
+    """The session check as one statement, built once (bound values per request).
+
+    The user with their roles and organisation: every page asks for the roles (the menu), many
+    for the organisation's name, and each lazy load was one more round trip on every request.
+    A session counts only while its version is current, the account active, and no sign-out of
+    that session is on record.
+    """
+    ended = sa.exists().where(
+        AuditEvent.subject_id == User.id,
+        AuditEvent.record_type == SESSION_RECORD,
+        AuditEvent.record_id == sa.bindparam("sid"),
+    )
+    return (
+        sa.select(User)
+        .options(joinedload(User.role_rows), joinedload(User.organisation))
+        .where(
+            User.id == sa.bindparam("user_id"),
+            User.session_version == sa.bindparam("version"),
+            User.active.is_(True),
+            ~ended,
+        )
+    )
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Load the user of a session, refusing sessions ended by a version bump or deactivation,
@@ -42,20 +71,9 @@ def load_user(session_id: str) -> User | None:
     sid = session.get("sid")
     if not user_id.isdigit() or not version.isdigit() or not isinstance(sid, int):
         return None
-    ended = sa.exists().where(
-        AuditEvent.subject_id == User.id,
-        AuditEvent.record_type == SESSION_RECORD,
-        AuditEvent.record_id == sid,
-    )
-    user = db.session.scalar(
-        sa.select(User).where(
-            User.id == int(user_id),
-            User.session_version == int(version),
-            User.active.is_(True),
-            ~ended,
-        )
-    )
-    return user
+    values = {"user_id": int(user_id), "version": int(version), "sid": sid}
+    # unique(): the joined roles give one row per role.
+    return db.session.scalars(_session_user_statement(), values).unique().first()
 
 
 def _decimal(value) -> Decimal:
@@ -142,6 +160,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(fromiso_date)
     app.add_template_filter(fromiso_dt)
     app.add_template_filter(prev_day)
+    app.add_template_global(main_menu)
 
     @app.context_processor
     def page_context():
