@@ -126,7 +126,7 @@ def _organisation_page(organisation: Organisation | None, form: OrganisationForm
                        site_form: SiteForm | None = None, status: int = 200):  # fmt: skip
     return render_template(
         "admin/organisation_form.html", organisation=organisation, form=form,
-        site_form=site_form or SiteForm(formdata=None), action_form=ActionForm(),
+        site_form=site_form or SiteForm(formdata=None),
         sites=list(db.session.scalars(sa.select(Site).where(
             Site.organisation_id == organisation.id).order_by(Site.name))) if organisation else [],
     ), status  # fmt: skip
@@ -224,8 +224,8 @@ def edit_site(site_id: int):
             flash(f"Site saved: {site.name}.", "success")
             back = url_for("admin.edit_organisation", organisation_id=site.organisation_id)
             return redirect(back)
-    return render_template("admin/site_form.html", site=site, form=form,
-                           action_form=ActionForm()), 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/site_form.html", site=site, form=form), status
 
 
 @bp.route("/sites/<int:site_id>/close", methods=["POST"])

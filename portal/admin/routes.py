@@ -112,7 +112,7 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return (
-        render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm(),
+        render_template("admin/user_form.html", form=form, user=user,
                         deactivate_form=DeactivateForm(formdata=None),
                         engagements=svc.engagements(user),
                         two_factor_on=twofactor.is_enabled(user),

@@ -45,7 +45,6 @@ def _list_page(user: User, form: TokenForm, status: int = 200):
         tokens=service.tokens_of(user.id),
         eligible=user.active and service.may_use_api(user),
         form=form,
-        action_form=ActionForm(),
     ), status
 
 

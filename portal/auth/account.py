@@ -32,7 +32,6 @@ def _account_page(disable_form: ConfirmCodeForm | None = None, status: int = 200
         codes_left=twofactor.recovery_codes_left(user) if enabled else 0,
         signed_in_at=_instant(session.get("signed_in_at")),
         disable_form=disable_form or ConfirmCodeForm(formdata=None),
-        action_form=ActionForm(),
     ), status
 
 

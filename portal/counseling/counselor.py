@@ -43,7 +43,6 @@ def _availability_page(rule_form=None, slot_form=None, off_form=None, status=200
         rule_form=rule_form or RuleForm(formdata=None, valid_from=today),
         slot_form=slot_form or OneOffForm(formdata=None, day=today),
         off_form=off_form or TimeOffForm(formdata=None, start_day=today, end_day=today),
-        action_form=ActionForm(),
         days_ahead=current_app.config["COUNSELING_DAYS_AHEAD"],
     ), status
 
@@ -202,7 +201,6 @@ def _sessions_page(failed: CancelForm | None = None, failed_id: int | None = Non
         upcoming=upcoming,
         recent=recent,
         cancel_forms=forms,
-        action_form=ActionForm(),
         now=utcnow(),
     ), status
 

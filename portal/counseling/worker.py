@@ -65,7 +65,6 @@ def _index_page(status: int = 200, error: str | None = None):
         upcoming=svc.upcoming_bookings(current_user),
         allowance=svc.allowance(current_user),
         days_ahead=current_app.config["COUNSELING_DAYS_AHEAD"],
-        action_form=ActionForm(),
         error=error,
     ), status
 

@@ -97,7 +97,6 @@ def _policy_page(policy_form=None, differential_form=None, stipend_form=None, st
         differential_form=differential_form or DifferentialForm(formdata=None),
         stipend_form=stipend_form,
         shift_types=SHIFT_TYPES,
-        action_form=ActionForm(),
     ), status
 
 

@@ -94,7 +94,6 @@ def show(shift_id: int):
         shift=shift,
         can_review=svc.can_review(current_user, shift),
         return_form=ReturnForm(),
-        action_form=ActionForm(),
     )
 
 
@@ -198,7 +197,6 @@ def return_(shift_id: int):
             shift=shift,
             can_review=svc.can_review(current_user, shift),
             return_form=form,
-            action_form=ActionForm(),
         ),
         422,
     )

@@ -87,7 +87,6 @@ def checkin(checkin_id: int):
         own=own,
         reading=who5.reading(found.items),
         care=care_offer(current_user) if own else None,
-        action_form=ActionForm(),
         who5=who5,
     )
 

@@ -73,7 +73,6 @@ def exposure(exposure_id: int):
         exposure=found,
         shift=shift if shift is not None and shift.worker_id == current_user.id else None,
         severity_words=SEVERITY_WORDS,
-        action_form=ActionForm(),
         care=care_offer(current_user),
     )
 

@@ -207,7 +207,6 @@ def _request_page(req, note_form=None, schedule_form=None, status=200):
         counsellor=counsellor,
         notes=svc.notes_of(req),
         checkin_url=_checkin_url(req),
-        action_form=ActionForm(),
         note_form=note_form or NoteForm(formdata=None),
         schedule_form=schedule_form,
         now=utcnow(),
