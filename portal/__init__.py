@@ -104,6 +104,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.shifts.totals import register_totals_cli
 
     register_totals_cli(app)
+    from portal.pay.fairness import register_fair_pay_cli
+
+    register_fair_pay_cli(app)
     return app
 
 

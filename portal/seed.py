@@ -46,6 +46,7 @@ from portal.models import (
     User,
     WageStandard,
 )
+from portal.pay import fairness
 from portal.pay.periods import Period, period_containing
 from portal.shifts import totals as shift_totals
 from portal.timeutil import (
@@ -251,6 +252,9 @@ def seed_demo(now: datetime | None = None) -> dict:
     _wellbeing(rng, people, rows, now)
     _counseling(people, now)
     closed = _close_past_periods(orgs, today)
+    for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
+        if org.kind == "provider":
+            fairness.record_snapshots(org.id, today)
     db.session.commit()
 
     by_status: dict[str, int] = {}

@@ -23,11 +23,12 @@ from portal.models import (
     User,
     UserRole,
 )
+from portal.pay import fairness
 from portal.pay.periods import period_containing
 from portal.seed import ALREADY_PRESENT, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from portal.shifts import totals as shift_totals
 from portal.shifts.service import current_period
-from portal.timeutil import local_midnight_utc, local_zone, utcnow
+from portal.timeutil import local_midnight_utc, local_today, local_zone, utcnow
 from tests.conftest import _empty_tables
 
 SPEC_ACCOUNTS = {
@@ -280,6 +281,21 @@ def test_the_dashboards_daily_totals_count_every_approved_shift(app, seeded):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftDayTotal)) > 100
         assert shift_totals.check() == []
+
+
+def test_the_leaders_trend_is_recorded_and_matches_working_it_out(app, seeded):
+    """Each provider's last eleven month-ends are recorded, as the nightly command would."""
+    with app.app_context():
+        providers = db.session.scalars(
+            sa.select(Organisation.id).where(Organisation.kind == "provider")
+        ).all()
+        today = local_today()
+        for org_id in providers:
+            stored = fairness.stored_snapshots(org_id, fairness.month_ends(today))
+            assert len(stored) == 11
+            oldest = min(stored)
+            assert stored[oldest] == fairness.fair_pay(org_id, oldest).total
+            assert any(t.compared for t in stored.values())  # the demo has targets to meet
 
 
 def test_shift_sites_and_organisations_match_the_worker(app, seeded):

@@ -14,6 +14,7 @@ from portal.models.pay import (
     CLASSIFICATIONS,
     WEEKDAYS,
     Benchmark,
+    FairPaySnapshot,
     PayDifferential,
     PayPeriod,
     PayPolicy,
@@ -50,6 +51,7 @@ from portal.models.wellbeing import (
 from portal.models.workforce import SEPARATION_REASONS, Engagement
 
 __all__ = [
+    "FairPaySnapshot",
     "ApiToken",
     "Engagement",
     "RecoveryCode",

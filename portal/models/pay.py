@@ -234,3 +234,26 @@ class WageStandard(db.Model):
             name="job_title_for_targets",
         ),
     )
+
+
+class FairPaySnapshot(db.Model):
+    """An organisation's fair-pay totals at a month's end, recorded once (leadership's trend).
+
+    The leader's home shows twelve months of these; working each one out again on every visit
+    cost six queries and the pay arithmetic per month. Aggregates only: no row about a person.
+    """
+
+    __tablename__ = "fair_pay_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    day: Mapped[date]  # the month's last day
+    workers: Mapped[int]
+    compared: Mapped[int]  # workers with a target to compare with
+    at_or_above: Mapped[int]
+    annual_cost: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "day"),)

@@ -14,14 +14,24 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+import click
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import Benchmark, PayRate, Shift, User, UserRole, WageStandard
+from portal.models import (
+    Benchmark,
+    FairPaySnapshot,
+    Organisation,
+    PayRate,
+    Shift,
+    User,
+    UserRole,
+    WageStandard,
+)
 from portal.pay import gaps
 from portal.pay.rates import ALL_WORKERS, HOURS_PER_YEAR, rate_text
-from portal.timeutil import local_midnight_utc, local_zone
+from portal.timeutil import local_midnight_utc, local_today, local_zone
 
 CONTRACTOR_REVIEW_DAYS = 90
 REGULAR_WEEKS = 10  # of the last 12, with at least REGULAR_HOURS each
@@ -355,13 +365,82 @@ def report_csv(report: FairPayReport) -> str:
     return out.getvalue()
 
 
-def trend(organisation_id: int, day: date, months: int = 12) -> list[tuple[date, Totals]]:
-    """Share at or above target and the cost to close the gaps at each of the last month-ends
-    (and today), for leadership: aggregates only. A fixed number of queries per point."""
-    points = []
+def month_ends(day: date, months: int = 12) -> list[date]:
+    """The last days of the ``months - 1`` months before ``day``'s month, oldest first."""
     first_of_month = day.replace(day=1)
+    ends = []
     for back in range(months - 1, 0, -1):
         y, m = divmod(first_of_month.year * 12 + first_of_month.month - 1 - back + 1, 12)
-        points.append(date(y, m + 1, 1) - timedelta(days=1))
-    points.append(day)
-    return [(point, fair_pay(organisation_id, point).total) for point in points]
+        ends.append(date(y, m + 1, 1) - timedelta(days=1))
+    return ends
+
+
+def stored_snapshots(organisation_id: int, days: list[date]) -> dict[date, Totals]:
+    """The snapshots recorded for these month-ends: one query."""
+    rows = db.session.scalars(
+        sa.select(FairPaySnapshot).where(
+            FairPaySnapshot.organisation_id == organisation_id, FairPaySnapshot.day.in_(days)
+        )
+    )
+    return {r.day: Totals(r.workers, r.compared, r.at_or_above, r.annual_cost) for r in rows}
+
+
+def trend(organisation_id: int, day: date, months: int = 12) -> list[tuple[date, Totals]]:
+    """Share at or above target and the cost to close the gaps at each of the last month-ends
+    (and today), for leadership: aggregates only.
+
+    Past month-ends come from their snapshots (one query; see record_snapshots), today's figure
+    is worked out live. A month-end with no snapshot yet (a new organisation before the nightly
+    command has run) is worked out as well, so the trend is never missing a month.
+    """
+    ends = month_ends(day, months)
+    stored = stored_snapshots(organisation_id, ends)
+    points = [
+        (end, stored[end] if end in stored else fair_pay(organisation_id, end).total)
+        for end in ends
+    ]
+    return [*points, (day, fair_pay(organisation_id, day).total)]
+
+
+def record_snapshots(organisation_id: int, today: date, months: int = 12) -> int:
+    """Record the month-ends of the last ``months`` months that have no snapshot yet; the count.
+
+    A snapshot is what the figures were when it was taken, soon after the month's end: a rate
+    back-dated later, or someone who leaves later, does not rewrite last year's trend. The
+    caller commits; a snapshot taken at the same moment elsewhere wins (unique per day).
+    """
+    ends = month_ends(today, months)
+    stored = stored_snapshots(organisation_id, ends)
+    recorded = 0
+    for end in (end for end in ends if end not in stored):
+        totals = fair_pay(organisation_id, end).total
+        snapshot = FairPaySnapshot(
+            organisation_id=organisation_id,
+            day=end,
+            workers=totals.workers,
+            compared=totals.compared,
+            at_or_above=totals.at_or_above,
+            annual_cost=totals.annual_cost,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(snapshot)
+        except sa.exc.IntegrityError:
+            continue  # recorded by another run meanwhile: the first one stands
+        recorded += 1
+    return recorded
+
+
+def register_fair_pay_cli(app) -> None:
+    """``flask snapshot-fair-pay``: daily from cron, records each provider's past month-ends."""
+
+    @app.cli.command("snapshot-fair-pay")
+    def snapshot_fair_pay() -> None:
+        """Record every provider's fair-pay totals at the month-ends that have none yet."""
+        providers = db.session.scalars(
+            sa.select(Organisation.id).where(Organisation.kind == "provider")
+        ).all()
+        today = local_today()
+        recorded = sum(record_snapshots(org_id, today) for org_id in providers)
+        db.session.commit()
+        click.echo(f"Recorded {recorded} fair-pay month-end(s) for {len(providers)} provider(s).")
