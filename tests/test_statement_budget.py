@@ -1,0 +1,160 @@
+"""Every main page runs a fixed, small number of SQL statements, whatever the data size.
+
+Each page is fetched after one round of records and again after two more (shifts of every
+status, exposures, check-ins shared with counsellors, support requests, counselling slots and
+bookings, statements, audit events): the count must not change (a lazy load in a template, or a
+query per row, would grow it) and must stay within the page's budget, the count it has now. A
+page that needs a statement more must say so here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Booking, CheckIn, Exposure, PayPeriod, PayStatement, SupportRequest, User
+from portal.pay import fairness
+from portal.timeutil import local_today
+from tests.factories import make_rate, make_shift, make_slot, recent_start
+
+# (role, url, budget): the statements of one request as PostgreSQL counts them (SQLite adds
+# the BEGIN that the app issues itself). Checking the session is one of them (user and roles).
+PAGES = [
+    ("worker", "/", 8),
+    ("worker", "/shifts", 4),
+    ("worker", "/shifts/new", 3),
+    ("worker", "/pay", 11),
+    ("worker", "/exposures", 8),
+    ("worker", "/checkins", 4),
+    ("worker", "/support", 4),
+    ("worker", "/counseling", 6),
+    ("worker", "/my-data", 3),
+    ("worker", "/account", 1),
+    ("supervisor", "/", 5),
+    ("supervisor", "/shifts/review", 3),
+    ("counselor", "/", 3),
+    ("counselor", "/support/queue", 4),
+    ("counselor", "/checkins/shared", 5),
+    ("counselor", "/counseling/sessions", 3),
+    ("counselor", "/counseling/availability", 6),
+    ("hr", "/", 1),
+    ("hr", "/hr/", 6),
+    ("hr", "/hr/fair-pay", 8),
+    ("hr", "/hr/periods", 12),
+    ("hr", "/hr/policy", 6),
+    ("hr", "/hr/benchmarks/", 3),
+    ("leader", "/", 12),
+    ("leader", "/dashboard", 19),
+    ("funder", "/", 1),
+    ("funder", "/dashboard", 12),
+    ("admin", "/", 1),
+    ("admin", "/admin/users", 6),
+    ("admin", "/admin/organisations", 5),
+    ("admin", "/admin/audit", 4),
+]
+
+_n = count()
+_rounds = count()
+
+
+def _closed_period(organisation_id: int, workers: list[int]) -> None:
+    """A closed fortnight (one more each round) with a statement for each worker."""
+    start = date(2025, 1, 5) + timedelta(days=14 * next(_rounds))
+    period = PayPeriod(organisation_id=organisation_id, start_date=start,
+                       end_date=start + timedelta(days=14))  # fmt: skip
+    db.session.add(period)
+    db.session.flush()
+    zero, hours, gross = Decimal("0.00"), Decimal("10.00"), Decimal("200.00")
+    for worker_id in workers:
+        db.session.add(PayStatement(
+            period_id=period.id, worker_id=worker_id, organisation_id=organisation_id,
+            classification="employee_nonexempt", rate_text="$20.00/h", hours=hours,
+            regular_hours=hours, overtime_hours=zero, differential_hours=zero, regular_pay=gross,
+            differential_pay=zero, stipends=zero, overtime_premium=zero, adjustments=zero,
+            gross_pay=gross, effective_hourly=Decimal("20.00"),
+            details={"weeks": [], "adjustments": []},
+        ))  # fmt: skip
+
+
+def _add_records(ids: dict) -> None:
+    """One more of everything the pages list or count, for every worker of provider A."""
+    users = ids["user"]
+    counselor = users["counselor"]
+    workers = [users["worker"], users["worker2"], users["worker3"]]
+    now = datetime.now(UTC)
+    for worker_id in workers:
+        worker = db.session.get(User, worker_id)
+        org = worker.organisation_id
+        n = next(_n)
+        for status, days in (("approved", 1), ("submitted", 2), ("returned", 3)):
+            # Far enough apart never to overlap: a day of its own for each round and status.
+            make_shift(worker_id, recent_start(days + 3 * n, "08:00"), hours=6, status=status)
+        db.session.add(Exposure(worker_id=worker_id, organisation_id=org,
+                                occurred_at=now - timedelta(days=n + 1),
+                                category="witnessed_violence", severity=4))  # fmt: skip
+        db.session.add(CheckIn(worker_id=worker_id, organisation_id=org, item1=2, item2=3,
+                               item3=2, item4=3, item5=2, score=48,
+                               share_with_counsellors=True, wants_outreach=True))  # fmt: skip
+        db.session.add(SupportRequest(worker_id=worker_id, organisation_id=org,
+                                      kind="counselling_session", urgency="urgent"))  # fmt: skip
+        booked = make_slot(counselor, days=2 + n)
+        db.session.add(Booking(slot_id=booked, worker_id=worker_id, organisation_id=org))
+        make_slot(counselor, days=2.5 + n, minutes=30)
+    _closed_period(ids["org"]["a"], workers)
+    db.session.commit()
+
+
+@pytest.fixture
+def grow(app, world):
+    """Add a round of records: ``grow()``."""
+
+    def add():
+        with app.app_context():
+            _add_records(world)
+
+    with app.app_context():
+        for key in ("worker", "worker2", "worker3"):
+            make_rate(world["user"][key])
+        # The leader's trend as the nightly snapshot-fair-pay leaves it.
+        fairness.record_snapshots(world["org"]["a"], local_today())
+        db.session.commit()
+    return add
+
+
+def _begin(app) -> int:
+    """SQLite counts one more statement: the BEGIN the app issues itself."""
+    return 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else 0
+
+
+def _statements(client, count_queries, url: str) -> int:
+    client.get(url)  # once first: what a first visit sets up (a flash, a token) is not counted
+    with count_queries() as n:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return n()
+
+
+@pytest.mark.parametrize("role", sorted({role for role, _url, _budget in PAGES}))
+def test_pages_run_a_fixed_number_of_statements(app, client, auth, grow, count_queries, role):
+    grow()
+    auth.as_role(role)
+    pages = [(url, budget) for r, url, budget in PAGES if r == role]
+    small = {url: _statements(client, count_queries, url) for url, _budget in pages}
+    grow()
+    grow()
+    begin = _begin(app)
+    for url, budget in pages:
+        counted = _statements(client, count_queries, url)
+        assert counted == small[url], f"{url}: {small[url]} statements, {counted} with more data"
+        assert counted <= budget + begin, f"{url}: {counted} statements, budget {budget}"
+
+
+def test_the_session_check_is_one_statement(app, client, auth, world, count_queries):
+    """A signed-in page with nothing of its own costs one statement: the user with the roles."""
+    auth.as_role("worker")
+    begin = _begin(app)
+    assert _statements(client, count_queries, "/account") == 1 + begin
