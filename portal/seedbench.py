@@ -53,6 +53,7 @@ from portal.auth.twofactor import REQUIRED_ROLES
 from portal.extensions import db
 from portal.models import Organisation, Shift, User
 from portal.models.types import UTCDateTime
+from portal.pay import fairness
 from portal.pay import service as pay_service
 from portal.pay.periods import Period, period_containing
 from portal.pay.rates import benchmarks_in_force
@@ -1017,8 +1018,11 @@ def seed_bench(workers: int, years: int, reset: bool = False, seed: int = RANDOM
             builder.people(provider, bar)
     builder.loader.finish()
     shift_totals.rebuild()  # the loader writes around the session's flush hook
+    # The leaders' twelve-month trend, as the nightly snapshot-fair-pay command leaves it.
+    snapshots = sum(fairness.record_snapshots(p.id, builder.today) for p in providers)
     db.session.commit()
     counts = dict(builder.loader.counts)
+    counts["fair_pay_snapshots"] = snapshots
     return {
         "seconds": clock.perf_counter() - started,
         "counts": {

@@ -18,6 +18,7 @@ from portal.models import (
     CounselingSlot,
     Engagement,
     Exposure,
+    FairPaySnapshot,
     Organisation,
     PayPeriod,
     PayStatement,
@@ -101,6 +102,8 @@ def test_counts_are_in_the_expected_ranges(app, built):
         # Every fortnight that has ended is closed, for each provider.
         assert len(per_provider) == len(providers)
         assert all(abs(n - 26 * YEARS) <= 1 for _org, n in per_provider)
+        # Each leader's trend is recorded: the last eleven month-ends of every provider.
+        assert _count(FairPaySnapshot) == 11 * len(providers)
 
 
 def test_every_shift_falls_in_an_engagement_of_its_worker(app, built):
