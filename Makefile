@@ -30,12 +30,17 @@ CHROMIUM    := $(or $(E2E_CHROMIUM),$(shell test -x /usr/bin/chromium && echo /u
 E2E_IGNORE  := $(if $(CHROMIUM),,--ignore=tests/e2e)
 NO_CHROMIUM := Chromium not found: the browser tests in tests/e2e were NOT run (install Debian's chromium package)
 
+# pytest-xdist spreads the suite over the cores (TEST_WORKERS=0 runs it in one process); tests
+# that share one thing (the browser server, the Redis database) are grouped onto one worker.
+TEST_WORKERS ?= auto
+XDIST        := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+
 test: install  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 	@$(if $(CHROMIUM),,echo "$(NO_CHROMIUM)")
-	env -u TEST_DATABASE_URL $(PY) -m pytest $(E2E_IGNORE)
+	env -u TEST_DATABASE_URL $(PY) -m pytest $(XDIST) $(E2E_IGNORE)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(PY) -m pytest $(E2E_IGNORE); \
+		$(PY) -m pytest $(XDIST) $(E2E_IGNORE); \
 	else \
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL run was skipped (CI sets it)."; \
 	fi

@@ -21,14 +21,45 @@ from portal.models import User
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+# Under pytest-xdist (make test) each worker process has a database of its own: SQLite files are
+# per worker already (tmp_path_factory), PostgreSQL gets "<test database>_<worker>" beside the
+# one named, created when missing.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests share one server and one Chromium: under xdist they run on one worker."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def suite_postgres_url() -> str:
+    """TEST_DATABASE_URL as this process uses it (its worker's own database under xdist)."""
+    url = normalise_database_url(TEST_DATABASE_URL)
+    if not XDIST_WORKER:
+        return url
+    parsed = sa.make_url(url)
+    name = f"{parsed.database}_{XDIST_WORKER}"
+    admin = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """The test database, migrated from scratch once for the whole run."""
     if TEST_DATABASE_URL:
-        url = TEST_DATABASE_URL
-        url = normalise_database_url(url)
+        url = suite_postgres_url()
         engine = sa.create_engine(url)
         with engine.begin() as conn:  # unreachable in CI means fail, not skip
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")

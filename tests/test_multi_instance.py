@@ -26,6 +26,7 @@ from tests.instances import Browser, start_instance
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to a Redis server")
+pytestmark = pytest.mark.xdist_group("redis")  # one Redis database for the tests (make test)
 
 RACERS = 6  # half press "Book" on each instance
 

@@ -19,7 +19,10 @@ from tests import factories
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
 
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to a Redis server")
+pytestmark = [
+    pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to a Redis server"),
+    pytest.mark.xdist_group("redis"),  # one Redis database for the tests: one worker at a time
+]
 
 OTHER_PROCESS = textwrap.dedent(
     """

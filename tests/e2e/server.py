@@ -79,7 +79,8 @@ def e2e_database_url(tmp_dir: Path) -> str:
     if not suite_url:
         return "sqlite:///" + str(tmp_dir / "e2e.db")
     url = sa.make_url(normalise_database_url(suite_url))
-    name = f"{url.database}_e2e"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # make test runs the suite under xdist
+    name = f"{url.database}_e2e" + (f"_{worker}" if worker else "")
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
