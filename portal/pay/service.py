@@ -8,6 +8,7 @@ stored, and never recomputed; the shifts they paid are locked.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -194,10 +195,16 @@ def price(
 
 def breakdown_rows(priced: Priced, policy: OrgPolicy) -> list[dict]:
     """Weeks with their figures and the shifts behind them: "why is this my pay?"."""
-    per_shift = rules.shift_breakdown([to_worked(s) for s in priced.shifts], policy.rules)
-    shifts_by_id = {s.id: s for s in priced.shifts}
+    return _week_rows(priced.statement, [to_worked(s) for s in priced.shifts], policy.rules)
+
+
+def _week_rows(
+    statement: rules.Statement, worked: list[rules.WorkedShift], policy: rules.Policy
+) -> list[dict]:
+    per_shift = rules.shift_breakdown(worked, policy)
+    shifts_by_id = {s.id: s for s in worked}
     weeks = []
-    for week in priced.statement.weeks:
+    for week in statement.weeks:
         weeks.append(
             {
                 "start": week.start.isoformat(),
@@ -214,8 +221,8 @@ def breakdown_rows(priced: Priced, policy: OrgPolicy) -> list[dict]:
                 "shifts": [
                     {
                         "id": sid,
-                        "start": shifts_by_id[sid].start_at.isoformat(),
-                        "end": shifts_by_id[sid].end_at.isoformat(),
+                        "start": shifts_by_id[sid].start.isoformat(),
+                        "end": shifts_by_id[sid].end.isoformat(),
                         "type": shifts_by_id[sid].shift_type,
                         "hours": str(rules.hours2(per_shift[sid]["hours"])),
                         "differential_hours": str(
@@ -231,6 +238,26 @@ def breakdown_rows(priced: Priced, policy: OrgPolicy) -> list[dict]:
 
 
 # --- the worker's view -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def priced_current_period(
+    worked: tuple[rules.WorkedShift, ...],
+    rates: tuple[rules.Rate, ...],
+    policy: rules.Policy,
+    period: Period,
+) -> tuple[rules.Statement, tuple[dict, ...]]:
+    """The open period's statement and its "why is this my pay?" weeks, kept per process.
+
+    Pricing is exact arithmetic in Python, the most of /pay's cost with a full period. The key is
+    everything the figures depend on: each approved, unpaid shift of the period as priced (id,
+    times, break, type), the worker's rates, the organisation's policy and the period. So a
+    logged, edited, approved, returned or deleted shift, a new rate, a policy change or a period
+    close (which pays the shifts and moves the open period) gives a new key, and a kept result is
+    never stale; unused keys fall out of the LRU. Callers must not change what it returns.
+    """
+    statement = rules.statement(list(worked), list(rates), policy, period.start, period.end)
+    return statement, tuple(_week_rows(statement, list(worked), policy))
 
 
 @dataclass
@@ -270,10 +297,23 @@ def worker_pay(worker: User) -> WorkerPay:
     pending = [s for s in shifts if s.status == "submitted" and s.start_at >= lo]
     earlier = [s for s in shifts if s.status == "approved" and s.start_at < lo]
     rates = pay_rates.rates_by_worker(worker.organisation_id, [worker.id]).get(worker.id, [])
+    rule_rates = tuple(pay_rates.to_rule_rates(rates))
     priced, weeks, error = None, [], None
     try:
-        priced = price(worker.id, period, policy, rates, approved, [], [])
-        weeks = breakdown_rows(priced, policy)
+        statement, week_rows = priced_current_period(
+            tuple(to_worked(s) for s in approved), rule_rates, policy.rules, period
+        )
+        priced = Priced(
+            worker_id=worker.id,
+            period=period,
+            statement=statement,
+            adjustments=Decimal("0.00"),
+            adjustment_details=[],
+            shifts=approved,
+            late_shifts=[],
+            rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
+        )
+        weeks = list(week_rows)
     except rules.PayRuleError as exc:
         error = f"Your pay cannot be worked out yet: {exc}. HR has been asked to set your rate."
     statements = db.session.scalars(
@@ -308,7 +348,7 @@ def worker_pay(worker: User) -> WorkerPay:
         earlier_unpaid=list(earlier),
         statements=list(statements),
         ytd={"statements": ytd[0], "hours": ytd[1], "overtime_hours": ytd[2], "gross": ytd[3]},
-        rate=rules.rate_on(pay_rates.to_rule_rates(rates), today),
+        rate=rules.rate_on(rule_rates, today),
     )
 
 
