@@ -74,6 +74,7 @@ bench: install $(DEPLOY)  ## benchmarks (printed; figures kept in docs/benchmark
 	$(PY) bench/close_period.py
 	$(PY) bench/fair_pay.py
 	$(PY) bench/pages.py
+	$(PY) bench/pay_kept.py
 	$(PY) bench/dashboard.py  # city size; BENCH_NATIONAL=1 adds 5,000 workers (minutes to build)
 	@if [ "$$BENCH_LOAD" = 1 ]; then $(MAKE) --no-print-directory load; \
 	else echo "BENCH_LOAD=1 adds the load test (make load)"; fi
