@@ -34,13 +34,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
+def per_worker(database: str) -> str:
+    """A PostgreSQL database name of this xdist worker's own (the name itself without xdist)."""
+    return f"{database}_{XDIST_WORKER}" if XDIST_WORKER else database
+
+
 def suite_postgres_url() -> str:
     """TEST_DATABASE_URL as this process uses it (its worker's own database under xdist)."""
     url = normalise_database_url(TEST_DATABASE_URL)
     if not XDIST_WORKER:
         return url
     parsed = sa.make_url(url)
-    name = f"{parsed.database}_{XDIST_WORKER}"
+    name = per_worker(parsed.database)
     admin = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

@@ -140,7 +140,7 @@ def _apply(op, ids: list[int], world, current) -> None:
                 db.session.add(period)
                 db.session.flush()
             shift.status, shift.paid_in_period_id = "approved", period.id
-        if kind not in ("delete", "paid") and shift in db.session:
+        if kind in ("longer", "break"):
             shift.worked_minutes = (
                 int((shift.end_at - shift.start_at).total_seconds() // 60) - shift.break_minutes
             )

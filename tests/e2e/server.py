@@ -28,6 +28,7 @@ from portal.database import normalise_database_url
 from portal.extensions import db
 from portal.models import User
 from portal.seed import DEMO_PASSWORD, seed_demo
+from tests.conftest import per_worker
 
 HERE = Path(__file__).resolve().parent
 AXE_JS = HERE / "vendor" / "axe-core" / "axe.min.js"
@@ -79,8 +80,7 @@ def e2e_database_url(tmp_dir: Path) -> str:
     if not suite_url:
         return "sqlite:///" + str(tmp_dir / "e2e.db")
     url = sa.make_url(normalise_database_url(suite_url))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # make test runs the suite under xdist
-    name = f"{url.database}_e2e" + (f"_{worker}" if worker else "")
+    name = per_worker(f"{url.database}_e2e")
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
