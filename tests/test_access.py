@@ -66,6 +66,10 @@ ROUTES = {
     "hr.period": row("GET", "/hr/periods/{period}", hr=200),
     "hr.period_csv": row("GET", "/hr/periods/{period}/statements.csv", hr=200),
     "hr.index": row("GET", "/hr/", hr=200),
+    # A shift's pay: hold it back from pay or release it (tests/test_pay_unstuck.py). {shift}
+    # is submitted: the hold is refused on the form (422); releasing an unheld one is a no-op.
+    "hr.shift_pay": row("GET", "/hr/shifts/{shift}", hr=200),
+    "hr.release_shift": row("POST", "/hr/shifts/{shift}/release", hr=302),
     "hr.worker": row("GET", "/hr/workers/{user}", hr=200),
     "hr.policy": row("GET", "/hr/policy", hr=200),
     "hr.add_differential": row("POST", "/hr/policy/differentials", hr=422),
@@ -201,6 +205,9 @@ def test_other_organisations_records_are_404_for_everyone(client, world, auth, a
         ("GET", f"/pay/statements/{statement}"),
         ("GET", f"/hr/periods/{period}"),
         ("GET", f"/hr/periods/{period}/statements.csv"),
+        ("GET", f"/hr/shifts/{theirs}"),
+        ("POST", f"/hr/shifts/{theirs}"),
+        ("POST", f"/hr/shifts/{theirs}/release"),
     ]:
         response = client.open(url, method=method, data={"reason": "x"})
         assert response.status_code == 404, f"{method} {url} as {role}"

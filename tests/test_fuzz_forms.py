@@ -142,6 +142,8 @@ POST_ROUTES: dict[str, Route] = {
     "hr.remove_differential": Route((HR,), (A,), "/hr/policy"),
     "hr.save_standard": Route((HR,), (F,), "/hr/fair-pay/standards", ids={"role": "standard"}),
     "hr.save_stipends": Route((HR,), (S,), "/hr/policy"),
+    "hr.shift_pay": Route((HR,), (W,)),
+    "hr.release_shift": Route((HR,), (W,), "/hr/shifts/{shift}"),
     "hr.whatif": Route((HR,), (L,), "/hr/fair-pay/what-if?scenario=floor&floor=20.00"),
     "hr.worker": Route((HR,), (S,)),
     "shifts.approve": Route((S,), (W,), "/shifts/{shift}"),

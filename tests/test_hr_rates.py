@@ -407,8 +407,10 @@ def test_a_second_change_on_the_same_day_is_refused(client, auth, world, app):
 
 
 def test_a_date_inside_a_closed_pay_period_is_refused(client, auth, world, app):
+    """Once the worker has a rate there (a first rate may reach back: test_pay_unstuck.py)."""
     worker = world["user"]["worker"]
     with app.app_context():
+        make_rate(worker, date(2025, 6, 1), hourly="17.00")
         db.session.add(
             PayPeriod(
                 organisation_id=world["org"]["a"],
@@ -424,7 +426,7 @@ def test_a_date_inside_a_closed_pay_period_is_refused(client, auth, world, app):
         "Pay up to Jan 17, 2026 is closed: a change can take effect from Jan 18, 2026 on."
         in text(response)
     )
-    assert rate_rows(app, worker) == []
+    assert len(rate_rows(app, worker)) == 1
     response = client.post(f"/hr/workers/{worker}", data=change(effective_from="2026-01-18"))
     assert response.status_code == 302
 

@@ -42,7 +42,7 @@ PAGES = [
     ("counselor", "/counseling/sessions", 3),
     ("counselor", "/counseling/availability", 6),
     ("hr", "/", 1),
-    ("hr", "/hr/", 6),
+    ("hr", "/hr/", 9),  # 6, and what is due: the policy, four counts in one, blocked workers
     ("hr", "/hr/fair-pay", 8),
     ("hr", "/hr/periods", 12),
     ("hr", "/hr/policy", 6),

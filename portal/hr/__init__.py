@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
-from portal.hr import fairpay, periods, routes  # noqa: E402,F401
+from portal.hr import fairpay, holds, periods, routes  # noqa: E402,F401

@@ -85,13 +85,13 @@ class RateForm(ServiceForm):
         example="52,000.00",
         description="For exempt (salaried) employees only. Leave blank otherwise.",
     )
+    # Required, with the message the service words (a back-dated change says why it asks).
     reason = TextAreaField(
         "Reason",
-        validators=[
-            DataRequired("Say why the rate changes, e.g. starting rate or annual raise."),
-            Length(max=500, message="Keep the reason under 500 characters."),
-        ],
-        render_kw={"rows": 2},
+        validators=[Length(max=500, message="Keep the reason under 500 characters.")],
+        description="Required. For a back-dated change, say why it reaches back, e.g. a "
+        "starting rate that was never entered.",
+        render_kw={"rows": 2, "required": True},
     )
     submit = SubmitField("Add change")
 
@@ -243,3 +243,19 @@ class JobTitleForm(FlaskForm):
         render_kw={"list": "job-titles", "autocomplete": "off"},
     )
     submit = SubmitField("Save job title")
+
+
+class HoldForm(ServiceForm):
+    """Hold an approved shift back from pay, with the reason the worker will see."""
+
+    reason = TextAreaField(
+        "Why it is held",
+        validators=[
+            DataRequired("Say why the shift is held; the worker sees the reason."),
+            Length(max=500, message="Keep the reason under 500 characters."),
+        ],
+        description="The worker sees this on their pay page, e.g. hours being checked with the "
+        "supervisor.",
+        render_kw={"rows": 2},
+    )
+    submit = SubmitField("Hold from pay")

@@ -60,11 +60,18 @@ def close_period():
         flash(exc.message, "warning")
         return redirect(url_for("hr.periods"))
     db.session.commit()
+    left = svc.unpaid_until(current_user.organisation_id, closed.end_date)
     flash(
         f"Closed the period {closed.start_date:%b %-d} to "
         f"{svc.Period(closed.start_date, closed.end_date).last_day:%b %-d, %Y}. "
-        "Statements are frozen; download the CSV for payroll below.",
-        "success",
+        "Statements are frozen; download the CSV for payroll below."
+        + (
+            f" {len(left)} worker{'s were' if len(left) != 1 else ' was'} left out: their "
+            "approved shifts stay unpaid, listed below with how to fix them."
+            if left
+            else ""
+        ),
+        "success" if not left else "warning",
     )
     return redirect(url_for("hr.period", period_id=closed.id))
 
@@ -72,10 +79,14 @@ def close_period():
 @bp.route("/periods/<int:period_id>")
 @role_required("hr")
 def period(period_id: int):
-    """A closed period's frozen statements."""
+    """A closed period's frozen statements, and the approved shifts up to its end that no
+    close has paid yet (left out for a missing rate, or held), with how to fix them."""
     closed = _own_period_or_404(period_id)
     statements = svc.period_statements(closed)
-    return render_template("hr/period.html", period=closed, statements=statements)
+    unpaid = svc.unpaid_until(closed.organisation_id, closed.end_date)
+    return render_template(
+        "hr/period.html", period=closed, statements=statements, unpaid=unpaid
+    )
 
 
 @bp.route("/periods/<int:period_id>/statements.csv")

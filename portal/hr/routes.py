@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,6 +13,7 @@ from portal.hr import bp
 from portal.hr.forms import DifferentialForm, JobTitleForm, PolicyForm, RateForm, StipendForm
 from portal.models import SHIFT_TYPES
 from portal.pay import rates as svc
+from portal.pay import service as pay_service
 from portal.pay import standards
 from portal.permissions import role_required
 from portal.timeutil import local_today
@@ -26,11 +29,23 @@ def formatting():
 @bp.route("/")
 @role_required("hr")
 def index():
-    """The organisation's workers with their classification, current rate and next change."""
+    """What is due (periods to close, approvals, workers blocked for a rate), then the
+    organisation's workers with their classification, current rate and next change."""
     today = local_today()
     lines = svc.roster(current_user.organisation_id, today)
     days_off = wellness_days_off(current_user.organisation_id)
-    return render_template("hr/index.html", lines=lines, today=today, days_off=days_off)
+    due = pay_service.due_for_hr(current_user.organisation_id, today)
+    return render_template(
+        "hr/index.html", lines=lines, today=today, days_off=days_off, due=due
+    )
+
+
+def _requested_day(text: str) -> date | None:
+    """A ?effective_from=YYYY-MM-DD from a fix link, or None (anything else is ignored)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
 
 
 @bp.route("/workers/<int:user_id>", methods=["GET", "POST"])
@@ -41,8 +56,10 @@ def worker(user_id: int):
     today = local_today()
     history = svc.rate_history(person.id, current_user.organisation_id)
     current = next((r for r in history if r.effective_from <= today), None)
+    # A "fix" link names the day a back-dated rate must start from to pay the waiting shifts.
+    suggested = _requested_day(request.args.get("effective_from", ""))
     form = RateForm(
-        effective_from=today,
+        effective_from=suggested or today,
         classification=current.classification if current else "employee_nonexempt",
     )
     if form.validate_on_submit():
@@ -69,6 +86,7 @@ def worker(user_id: int):
             return redirect(url_for("hr.worker", user_id=person.id))
     return render_template(
         "hr/worker.html",
+        suggested=suggested,
         person=person,
         history=history,
         current=current,

@@ -62,12 +62,18 @@ class Shift(db.Model):
     paid_in_period_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("pay_periods.id"), index=True
     )
+    # Set while HR holds an approved shift back from pay (e.g. its hours are in question):
+    # closes leave it out, unpaid and still approved, until HR releases it (portal.pay.holds).
+    pay_held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pay_hold_reason: Mapped[str | None] = mapped_column(sa.Text)
+    pay_held_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id])
     site: Mapped[Site] = relationship()
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    pay_held_by: Mapped[User | None] = relationship(foreign_keys=[pay_held_by_id])
 
     __table_args__ = (
         sa.Index("ix_shifts_worker_start", "worker_id", "start_at"),
@@ -80,6 +86,9 @@ class Shift(db.Model):
         ),
         sa.CheckConstraint(f"status IN {tuple(SHIFT_STATUSES)!r}", name="status"),
         sa.CheckConstraint(f"shift_type IN {tuple(SHIFT_TYPES)!r}", name="shift_type"),
+        sa.CheckConstraint(
+            "(pay_held_at IS NULL) = (pay_hold_reason IS NULL)", name="pay_hold_has_reason"
+        ),
     )
 
     def __repr__(self) -> str:
@@ -88,6 +97,10 @@ class Shift(db.Model):
     @property
     def hours(self) -> Decimal:
         return (Decimal(self.worked_minutes) / 60).quantize(Decimal("0.01"))
+
+    @property
+    def is_held(self) -> bool:
+        return self.pay_held_at is not None
 
     @property
     def is_editable(self) -> bool:

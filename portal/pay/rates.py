@@ -325,21 +325,29 @@ def add_rate(
 
     Refused: a non-positive amount or one with fractions of a cent; an hourly rate, or an exempt
     salary's hourly equivalent, below the legal floor in force on the effective date; a date
-    before 1990, more than two years ahead, or inside a closed pay period; a second change for
-    the worker on the same date; an empty reason.
+    before 1990, more than two years ahead, or inside a closed pay period (unless it is earlier
+    than the worker's first rate and hourly: nothing closed was priced on those days, and their
+    unpaid shifts are then paid by the next close); a second change for the worker on the same
+    date; an empty reason. A back-dated change (before today) is audited as such too.
     """
     if worker.organisation_id != actor.organisation_id or "worker" not in worker.roles:
         raise PermissionError("HR sets the rates of their own organisation's workers only")
     today = today or local_today()
     errors = _Errors()
     reason = (reason or "").strip()
-    if not reason:
+    if not reason and effective_from is not None and effective_from < today:
+        errors.add(
+            "reason",
+            "Say why the rate changes and why it is back-dated, e.g. a starting rate "
+            "that was never entered.",
+        )
+    elif not reason:
         errors.add("reason", "Say why the rate changes, e.g. starting rate or annual raise.")
     elif len(reason) > 500:
         errors.add("reason", "Keep the reason under 500 characters.")
     if classification not in CLASSIFICATIONS:
         errors.add("classification", "Choose a classification.")
-    _check_effective_date(errors, worker, effective_from, today)
+    _check_effective_date(errors, worker, effective_from, today, classification)
     _check_amount(errors, classification, amount, effective_from)
     errors.raise_if_any()
     _check_below_target(errors, worker, classification, amount, effective_from, reason)
@@ -379,6 +387,9 @@ def add_rate(
     db.session.add(rate)
     db.session.flush()
     audit.record("pay_rate.added", "pay_rates", rate.id, subject_id=worker.id, actor=actor)
+    if effective_from < today:
+        # Reaches back into worked time: approved unpaid shifts are priced at it from now on.
+        audit.record("pay_rate.backdated", "pay_rates", rate.id, subject_id=worker.id, actor=actor)
     return rate
 
 
@@ -414,7 +425,9 @@ def _check_below_target(
         )
 
 
-def _check_effective_date(errors: _Errors, worker: User, day: date | None, today: date) -> None:
+def _check_effective_date(
+    errors: _Errors, worker: User, day: date | None, today: date, classification: str
+) -> None:
     if day is None:
         errors.add("effective_from", "Enter the date the change takes effect.")
         return
@@ -428,12 +441,27 @@ def _check_effective_date(errors: _Errors, worker: User, day: date | None, today
             f"(until {day_text(latest)}).",
         )
     closed = last_closed_day(worker.organisation_id)
-    if closed is not None and day <= closed:
+    if closed is not None and day <= closed and not _before_first_rate(worker, day, classification):
         errors.add(
             "effective_from",
             f"Pay up to {day_text(closed)} is closed: a change can take effect from "
             f"{day_text(closed + timedelta(days=1))} on.",
         )
+
+
+def _before_first_rate(worker: User, day: date, classification: str) -> bool:
+    """Whether a date inside closed periods may still take a rate: before the worker's first
+    rate nothing closed was priced for them (their shifts there are still unpaid), so a
+    starting rate entered late changes no frozen statement. Hourly only: a salary accrues per
+    period, and a later close would not pay the closed periods' salary."""
+    if classification == "employee_exempt":
+        return False
+    first = db.session.scalar(
+        sa.select(sa.func.min(PayRate.effective_from)).where(
+            PayRate.worker_id == worker.id, PayRate.organisation_id == worker.organisation_id
+        )
+    )
+    return first is None or day < first
 
 
 def _check_amount(

@@ -365,3 +365,32 @@ def shift_breakdown(shifts: Iterable[WorkedShift], policy: Policy) -> dict[int, 
             entry["differential_hours"] += seg.differential_hours
         entry["stipend"] = policy.stipend_for(shift.shift_type)
     return dict(out)
+
+
+def hours_by_rate(
+    shifts: Iterable[WorkedShift],
+    rates: Sequence[Rate],
+    policy: Policy,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> list[tuple[Rate, Fraction]]:
+    """Every rate a statement used, oldest first, with the paid hours priced at each.
+
+    A rate counts when a shift's hours fell on a day it was in force, or (with the period's
+    dates) when it was in force on any day of the period: a salary accrues without hours.
+    """
+    hours: dict[Rate, Fraction] = {}
+    if period_start is not None and period_end is not None:
+        day = period_start
+        while day < period_end:
+            rate = rate_on(rates, day)
+            if rate is not None:
+                hours.setdefault(rate, ZERO)
+            day += timedelta(days=1)
+    for shift in shifts:
+        for seg in segments(shift, policy):
+            rate = rate_on(rates, seg.day)
+            if rate is None:
+                raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {shift.id})")
+            hours[rate] = hours.get(rate, ZERO) + seg.hours
+    return sorted(hours.items(), key=lambda kv: kv[0].effective_from)

@@ -12,7 +12,7 @@ import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -96,6 +96,31 @@ def rate_text(rate: rules.Rate | None) -> str:
     return f"{pay_rates.money_text(rate.hourly)}/h"
 
 
+def rate_used_row(rate: rules.Rate, hours: rules.Fraction) -> dict:
+    """One rate a statement used, as stored in its details: plain numbers, the unit apart."""
+    exempt = rate.classification == "employee_exempt"
+    return {
+        "from": rate.effective_from.isoformat(),
+        "classification": rate.classification,
+        "amount": str(rules.cents(rate.annual_salary if exempt else rate.hourly)),
+        "unit": "year" if exempt else "hour",
+        "text": rate_text(rate),
+        "hours": str(rules.hours2(hours)),
+    }
+
+
+def plain_rate(text: str) -> tuple[str, str]:
+    """A stored rate text ("$1,234.50/h", "$52,000.00/yr") as a plain number and its unit, for
+    the payroll CSV: ("1234.50", "hour"). A statement without a rate gives ("", "")."""
+    amount, _, unit = text.partition("/")
+    amount = amount.replace("$", "").replace(",", "").strip()
+    try:
+        number = Decimal(amount)
+    except ArithmeticError:
+        return "", ""
+    return f"{number:.2f}", {"h": "hour", "yr": "year"}.get(unit.strip(), "")
+
+
 # --- pricing -----------------------------------------------------------------------------------
 
 
@@ -111,6 +136,8 @@ class Priced:
     shifts: list[Shift]
     late_shifts: list[Shift]
     rate: rules.Rate | None
+    # Every rate the statement used, oldest first, with the hours priced at it.
+    rates_used: list[tuple[rules.Rate, rules.Fraction]] = field(default_factory=list)
 
     @property
     def gross(self) -> Decimal:
@@ -181,6 +208,7 @@ def price(
                     "amount": str(amount),
                 }
             )
+    exempt = statement.classification == "employee_exempt"
     return Priced(
         worker_id=worker_id,
         period=period,
@@ -190,6 +218,10 @@ def price(
         shifts=shifts,
         late_shifts=late_shifts,
         rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
+        rates_used=rules.hours_by_rate(
+            [to_worked(s) for s in shifts + late_shifts], rule_rates, policy.rules,
+            period.start if exempt else None, period.end if exempt else None,
+        ),  # fmt: skip
     )
 
 
@@ -271,6 +303,9 @@ class WorkerPay:
     pending: list[Shift]
     earlier_unpaid: list[Shift]
     statements: list[PayStatement]
+    held: list[Shift]
+    # Approved shifts on days without a pay rate in force: waiting for HR to set one.
+    waiting_for_rate: list[Shift]
     ytd: dict
     rate: rules.Rate | None
     floor: Benchmark | None = None
@@ -293,11 +328,15 @@ def worker_pay(worker: User) -> WorkerPay:
         )
         .order_by(Shift.start_at)
     ).all()
-    approved = [s for s in shifts if s.status == "approved" and s.start_at >= lo]
+    held = [s for s in shifts if s.status == "approved" and s.is_held]
+    approved = [s for s in shifts if s.status == "approved" and s.start_at >= lo and not s.is_held]
     pending = [s for s in shifts if s.status == "submitted" and s.start_at >= lo]
-    earlier = [s for s in shifts if s.status == "approved" and s.start_at < lo]
+    earlier = [s for s in shifts if s.status == "approved" and s.start_at < lo and not s.is_held]
     rates = pay_rates.rates_by_worker(worker.organisation_id, [worker.id]).get(worker.id, [])
     rule_rates = tuple(pay_rates.to_rule_rates(rates))
+    first = first_rate_day(rates)
+    zone = policy.rules.zone
+    waiting = [s for s in approved + earlier if first is None or local_day(s, zone) < first]
     priced, weeks, error = None, [], None
     try:
         statement, week_rows = priced_current_period(
@@ -315,7 +354,14 @@ def worker_pay(worker: User) -> WorkerPay:
         )
         weeks = list(week_rows)
     except rules.PayRuleError as exc:
-        error = f"Your pay cannot be worked out yet: {exc}. HR has been asked to set your rate."
+        if waiting:
+            error = (
+                "Your pay cannot be worked out yet: waiting for HR to set your pay rate for "
+                f"{pay_rates.day_text(min(local_day(s, zone) for s in waiting))} on. "
+                "Your approved shifts are kept and are paid once it is set."
+            )
+        else:
+            error = f"Your pay cannot be worked out yet: {exc}. HR has been asked to look at it."
     statements = db.session.scalars(
         sa.select(PayStatement)
         .join(PayStatement.period)
@@ -345,8 +391,10 @@ def worker_pay(worker: User) -> WorkerPay:
         weeks=weeks,
         error=error,
         pending=list(pending),
-        earlier_unpaid=list(earlier),
+        earlier_unpaid=[s for s in earlier if s not in waiting],
         statements=list(statements),
+        held=held,
+        waiting_for_rate=waiting,
         ytd={"statements": ytd[0], "hours": ytd[1], "overtime_hours": ytd[2], "gross": ytd[3]},
         rate=rules.rate_on(rule_rates, today),
     )
@@ -391,18 +439,38 @@ def next_period_to_close(organisation_id: int, policy: OrgPolicy) -> Period:
 
 
 @dataclass
+class Blocked:
+    """A worker a close leaves out because some of their approved shifts cannot be priced.
+
+    All their approved, unpaid shifts stay approved and unpaid (a week is never paid in part, so
+    overtime stays right); once HR sets a back-dated rate (from ``fix_from``) or holds the
+    shifts without one, the next close pays them, as adjustments where their period is closed.
+    """
+
+    user: User
+    shifts: list[Shift]  # every shift the close leaves unpaid for them
+    unpriced: list[Shift]  # those without a rate in force: the ones to fix or hold
+    why: str
+    fix_from: date | None = None
+    # An exempt salary accrues per period, not per shift: a later close does not pay it.
+    salary_at_risk: bool = False
+
+
+@dataclass
 class ClosePreview:
-    """A period's statements as they would be frozen, and what stops it closing."""
+    """A period's statements as they would be frozen, what stops it closing, and who is left
+    out of it (blocked for a missing rate, or held by HR) without stopping it."""
 
     period: Period
     priced: list[tuple[User, Priced]] = field(default_factory=list)
     submitted: list[Shift] = field(default_factory=list)
-    missing_rates: list[tuple[User, str]] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    held: list[Shift] = field(default_factory=list)
     not_ended: bool = False
 
     @property
     def can_close(self) -> bool:
-        return not (self.submitted or self.missing_rates or self.not_ended)
+        return not (self.submitted or self.not_ended)
 
     @property
     def totals(self) -> dict:
@@ -460,10 +528,11 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
         .order_by(Shift.start_at, Shift.id)
     ).all()
     preview.submitted = [s for s in shifts if s.status == "submitted" and s.start_at >= lo]
+    preview.held = [s for s in shifts if s.status == "approved" and s.is_held]
     in_period: dict[int, list[Shift]] = defaultdict(list)
     late: dict[int, list[Shift]] = defaultdict(list)
     for s in shifts:
-        if s.status == "approved":
+        if s.status == "approved" and not s.is_held:
             (in_period if s.start_at >= lo else late)[s.worker_id].append(s)
     paid_nearby = _paid_near(organisation_id, [s for group in late.values() for s in group])
     missing = [wid for wid in set(in_period) | set(late) if wid not in workers]
@@ -497,10 +566,36 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
                 engaged.get(wid),
             )
         except rules.PayRuleError as exc:
-            preview.missing_rates.append((user, str(exc)))
+            left_out = late.get(wid, []) + in_period.get(wid, [])
+            preview.blocked.append(_blocked(user, left_out, worker_rates, zone, exempt_paid, exc))
             continue
         preview.priced.append((user, priced))
     return preview
+
+
+def local_day(shift: Shift, zone: ZoneInfo | None = None) -> date:
+    """The local date a shift starts on (the day whose rate prices its first hours)."""
+    return shift.start_at.astimezone(zone or local_zone()).date()
+
+
+def first_rate_day(rates: list[PayRate]) -> date | None:
+    """The day a worker's first rate takes effect (None without any): a rate, once in force,
+    stays in force until the next, so only hours before this day can lack one."""
+    return min((r.effective_from for r in rates), default=None)
+
+
+def _blocked(user, shifts, rates, zone, exempt, exc) -> Blocked:
+    """Why a worker cannot be priced, and the day a back-dated rate would have to start."""
+    first = first_rate_day(rates)
+    unpriced = [s for s in shifts if first is None or local_day(s, zone) < first]
+    if not unpriced:  # not a missing rate (the arithmetic refused something else)
+        return Blocked(user, shifts, shifts, f"Their pay cannot be worked out: {exc}.")
+    fix_from = min(local_day(s, zone) for s in unpriced)
+    if first is None:
+        why = "No pay rate set yet."
+    else:
+        why = f"No pay rate in force before {pay_rates.day_text(first)}, their first rate."
+    return Blocked(user, shifts, unpriced, why, fix_from, salary_at_risk=exempt)
 
 
 def _paid_near(organisation_id: int, late: list[Shift]) -> dict[int, list[Shift]]:
@@ -550,6 +645,7 @@ def statement_row(
             "weeks": breakdown_rows(priced, policy),
             "adjustments": priced.adjustment_details,
             "salary": str(rules.cents(priced.statement.salary)),
+            "rates": [rate_used_row(rate, hours) for rate, hours in priced.rates_used],
         },
     }
 
@@ -573,11 +669,8 @@ def close_period(
             "Approve or return them first.",
             preview.submitted,
         )
-    if preview.missing_rates:
-        raise PayError(
-            "Some workers have shifts but no pay rate in force. Set their rates first.",
-            preview.missing_rates,
-        )
+    # A worker without a rate in force (or with shifts HR holds) is left out, never the
+    # whole close: their shifts stay approved and unpaid, and a later close pays them.
     closed = PayPeriod(
         organisation_id=organisation_id,
         start_date=period.start,
@@ -629,7 +722,7 @@ CSV_COLUMNS = [
     "period_start", "period_end", "worker_id", "worker_name", "worker_email", "classification",
     "rate", "hours", "regular_hours", "overtime_hours", "differential_hours", "regular_pay",
     "differential_pay", "stipends", "overtime_premium", "adjustments", "gross_pay",
-    "effective_hourly",
+    "effective_hourly", "rate_unit",
 ]  # fmt: skip
 
 
@@ -644,14 +737,16 @@ def statements_csv(period: PayPeriod) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for st_ in period_statements(period):
+        rate, unit = plain_rate(st_.rate_text)
         writer.writerow(
             [
                 period.start_date.isoformat(), (period.end_date - timedelta(days=1)).isoformat(),
                 st_.worker_id, _text_cell(st_.worker.name), _text_cell(st_.worker.email),
-                st_.classification, st_.rate_text, st_.hours, st_.regular_hours,
+                st_.classification, rate, st_.hours, st_.regular_hours,
                 st_.overtime_hours, st_.differential_hours, st_.regular_pay,
                 st_.differential_pay, st_.stipends, st_.overtime_premium, st_.adjustments,
                 st_.gross_pay, "" if st_.effective_hourly is None else st_.effective_hourly,
+                unit,
             ]
         )  # fmt: skip
     return out.getvalue()
@@ -668,3 +763,162 @@ def period_statements(period: PayPeriod) -> list[PayStatement]:
             .order_by(User.name, User.id)
         )
     )
+
+
+# --- pay left unpaid ---------------------------------------------------------------------------
+
+
+@dataclass
+class Unpaid:
+    """A worker's approved shifts that no close has paid yet, up to some day, by what they wait
+    for: HR to set a rate (``no_rate``), HR to release them (``held``), or just the next close
+    (``ready``: e.g. a rate was set since, or the shift was approved after its period closed)."""
+
+    user: User
+    no_rate: list[Shift] = field(default_factory=list)
+    held: list[Shift] = field(default_factory=list)
+    ready: list[Shift] = field(default_factory=list)
+    first_rate: date | None = None
+
+    @property
+    def fix_from(self) -> date | None:
+        return min((local_day(s) for s in self.no_rate), default=None)
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((s.hours for s in self.no_rate + self.held + self.ready), Decimal("0.00"))
+
+
+def unpaid_until(organisation_id: int, end: date) -> list[Unpaid]:
+    """Every approved shift of the organisation starting before ``end`` (a local date) that no
+    close has paid, per worker by name, so HR sees that nobody's pay was lost (two queries)."""
+    before = local_midnight_utc(end, local_zone())
+    shifts = db.session.scalars(
+        sa.select(Shift)
+        .join(Shift.worker)
+        .options(joinedload(Shift.worker))
+        .where(
+            Shift.organisation_id == organisation_id,
+            Shift.status == "approved",
+            Shift.paid_in_period_id.is_(None),
+            Shift.start_at < before,
+        )
+        .order_by(User.name, User.id, Shift.start_at)
+    ).all()
+    if not shifts:
+        return []
+    rates = pay_rates.rates_by_worker(organisation_id, {s.worker_id for s in shifts})
+    out: dict[int, Unpaid] = {}
+    for s in shifts:
+        line = out.get(s.worker_id)
+        if line is None:
+            first = first_rate_day(rates.get(s.worker_id, []))
+            line = out[s.worker_id] = Unpaid(s.worker, first_rate=first)
+        if s.is_held:
+            line.held.append(s)
+        elif line.first_rate is None or local_day(s) < line.first_rate:
+            line.no_rate.append(s)
+        else:
+            line.ready.append(s)
+    return list(out.values())
+
+
+# --- what HR has to do -------------------------------------------------------------------------
+
+
+@dataclass
+class BlockedWorker:
+    """A worker with approved shifts no close can pay until HR sets a rate (or holds them)."""
+
+    id: int
+    name: str
+    fix_from: date
+    shifts: int
+
+
+@dataclass
+class Due:
+    """What HR's home lists as due: periods to close, approvals and rates that hold pay up."""
+
+    next_period: Period
+    periods_to_close: int
+    waiting_approval: int
+    held: int
+    blocked: list[BlockedWorker]
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.periods_to_close or self.waiting_approval or self.held or self.blocked)
+
+
+def due_for_hr(organisation_id: int, today: date | None = None) -> Due:
+    """Ended periods not closed, shifts of ended periods waiting for approval, held shifts and
+    workers blocked for a missing rate: three statements whatever the size of the data."""
+    today = today or local_today()
+    zone = local_zone()
+    policy = pay_rates.policy_for(organisation_id)
+    # The open period follows from the policy alone: everything before it has ended.
+    open_period = period_containing(today, policy.period_anchor, policy.period_days)
+    unpaid = (
+        Shift.organisation_id == organisation_id,
+        Shift.status == "approved",
+        Shift.paid_in_period_id.is_(None),
+    )
+    last_end, first_unpaid, waiting, held = db.session.execute(
+        sa.select(
+            sa.select(sa.func.max(PayPeriod.end_date))
+            .where(PayPeriod.organisation_id == organisation_id)
+            .scalar_subquery(),
+            sa.select(sa.func.min(Shift.start_at))
+            .where(
+                Shift.organisation_id == organisation_id,
+                Shift.status.in_(("approved", "submitted")),
+                Shift.paid_in_period_id.is_(None),
+            )
+            .scalar_subquery(),
+            sa.select(sa.func.count(Shift.id))
+            .where(
+                Shift.organisation_id == organisation_id,
+                Shift.status == "submitted",
+                Shift.start_at < local_midnight_utc(open_period.start, zone),
+            )
+            .scalar_subquery(),
+            sa.select(sa.func.count(Shift.id))
+            .where(*unpaid, Shift.pay_held_at.is_not(None))
+            .scalar_subquery(),
+        )
+    ).one()
+    if last_end is not None:
+        nxt = Period(last_end, last_end + timedelta(days=policy.period_days))
+    else:
+        if isinstance(first_unpaid, str):  # SQLite returns a scalar subquery's instant as text
+            first_unpaid = datetime.fromisoformat(first_unpaid)
+        day = (
+            first_unpaid.replace(tzinfo=first_unpaid.tzinfo or UTC).astimezone(zone).date()
+            if first_unpaid
+            else today
+        )
+        nxt = period_containing(day, policy.period_anchor, policy.period_days)
+    ended = max(0, (today - nxt.start).days // policy.period_days)
+    first_rates = (
+        sa.select(PayRate.worker_id, sa.func.min(PayRate.effective_from).label("first"))
+        .where(PayRate.organisation_id == organisation_id)
+        .group_by(PayRate.worker_id)
+        .subquery()
+    )
+    blocked = []
+    for worker_id, name, earliest, count, first in db.session.execute(
+        sa.select(
+            Shift.worker_id, User.name, sa.func.min(Shift.start_at), sa.func.count(Shift.id),
+            first_rates.c.first,
+        )  # fmt: skip
+        .join(User, User.id == Shift.worker_id)
+        .outerjoin(first_rates, first_rates.c.worker_id == Shift.worker_id)
+        .where(*unpaid, Shift.pay_held_at.is_(None))
+        .group_by(Shift.worker_id, User.name, first_rates.c.first)
+        .order_by(User.name, Shift.worker_id)
+    ):
+        day = earliest.astimezone(zone).date()
+        if first is None or day < first:
+            blocked.append(BlockedWorker(worker_id, name, day, count))
+    return Due(nxt, ended, waiting or 0, held or 0, blocked)
