@@ -209,11 +209,12 @@ def demo_present() -> bool:
     return bool(users or orgs)
 
 
-def seed_demo(now: datetime | None = None) -> dict:
+def seed_demo(now: datetime | None = None, left_open: int = 1) -> dict:
     """Load the demo programme once; return a summary (``created`` False when already there).
 
     ``now`` (aware) fixes the instant the data ends at; tests pass one to pin the pay period.
-    Commits once at the end.
+    ``left_open`` ended pay periods (the latest) are left unclosed so HR can try closing one;
+    the earlier ones are closed into statements. Commits once at the end.
     """
     env = current_app.config.get("FAIRSHIFT_ENV")
     if env not in ALLOWED_ENVS:
@@ -251,7 +252,7 @@ def seed_demo(now: datetime | None = None) -> dict:
     _pay(rng, orgs, people, first_day - timedelta(days=30))
     _wellbeing(rng, people, rows, now)
     _counseling(people, now)
-    closed = _close_past_periods(orgs, today)
+    closed = _close_past_periods(orgs, today, left_open)
     for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
         if org.kind == "provider":
             fairness.record_snapshots(org.id, today)
@@ -531,8 +532,9 @@ def _counseling(people: dict, now: datetime) -> None:
         book(people["demo_worker"], first, now=now)
 
 
-def _close_past_periods(orgs: dict[str, Organisation], today: date) -> int:
-    """Close every ended pay period, in order, with the real closing code: past statements."""
+def _close_past_periods(orgs: dict[str, Organisation], today: date, left_open: int = 1) -> int:
+    """Close the ended pay periods, in order, with the real closing code (past statements),
+    all but the latest ``left_open``: those are due on HR's home, for HR to close."""
     from portal.pay.service import close_period, load_policy, next_period_to_close
 
     closed = 0
@@ -540,7 +542,8 @@ def _close_past_periods(orgs: dict[str, Organisation], today: date) -> int:
         if key == "funder":
             continue
         policy = load_policy(org.id)
-        while next_period_to_close(org.id, policy).end <= today:
+        spare = timedelta(days=policy.period_days * left_open)
+        while next_period_to_close(org.id, policy).end + spare <= today:
             close_period(org.id, None)
             closed += 1
     return closed
@@ -917,7 +920,8 @@ def _report(summary: dict) -> str:
         f"  {summary['shifts']:,} shifts from {summary['first_day']:%b %-d, %Y} to "
         f"{summary['last_day']:%b %-d, %Y} ({statuses})",
         f"  current pay period: {period.start:%b %-d} to {period.last_day:%b %-d, %Y}; "
-        f"{summary['closed_periods']} earlier periods closed into statements",
+        f"{summary['closed_periods']} earlier periods closed into statements, the last one "
+        "that ended left for HR to close",
         f"Sign in at /login with the password {DEMO_PASSWORD} as:",
     ]
     width = max(len(email) for email, *_ in summary["accounts"])

@@ -142,6 +142,34 @@ def test_demo_worker_sees_their_returned_shift_and_this_period(app, client, seed
     assert client.get("/shifts").status_code == 200
 
 
+def test_hr_finds_one_ended_period_left_to_close_and_closes_it(app, client, seeded):
+    """Every earlier period is closed into statements but the last that ended: HR's home lists
+    it as due, with a link, and HR can close it."""
+    from portal.models import PayPeriod
+    from portal.pay import service as pay_service
+
+    with app.app_context():
+        org = _user("hr@example.org").organisation_id
+        policy = pay_service.load_policy(org)
+        nxt = pay_service.next_period_to_close(org, policy)
+        assert nxt.end <= local_today() < nxt.end + timedelta(days=policy.period_days)
+        assert db.session.scalar(
+            sa.select(sa.func.count(PayPeriod.id)).where(PayPeriod.organisation_id == org)
+        )
+        _user("hr@example.org").totp_last_step = None
+        db.session.commit()
+    assert "the last one that ended left for HR to close" in seeded.output
+    client.post("/login", data={"email": "hr@example.org", "password": DEMO_PASSWORD})
+    client.post("/login/two-factor", data={"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
+    home = client.get("/hr/").get_data(as_text=True)
+    assert "1 pay period ended and not closed" in home and 'href="/hr/periods"' in home
+    closed = client.post(
+        "/hr/periods/close", data={"period_start": nxt.start.isoformat()}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Closed the period" in closed
+    assert "pay period ended and not closed" not in client.get("/hr/").get_data(as_text=True)
+
+
 # --- the programme ------------------------------------------------------------------------------
 
 

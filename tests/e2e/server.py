@@ -145,8 +145,9 @@ def start_server(database_url: str, tmp_dir: Path, *, ended_period: bool = True)
     """Migrate and seed a fresh database, then serve it on 127.0.0.1 (a free port).
 
     ``ended_period``: the demo data stop at yesterday's end and pay periods count from today,
-    so the demo programme's latest period has just ended and HR can close it (the seed closes
-    every period that ended before its "now"). Otherwise the data end now, as with `make run`.
+    so the demo programme's latest period has just ended and HR can close it (the seed is told
+    to close every period that ended before its "now"). Otherwise the data end now, as with
+    `make run`.
     """
     zone = ZoneInfo(os.environ.get("FAIRSHIFT_TIMEZONE", "America/Chicago"))
     today = datetime.now(UTC).astimezone(zone).date()
@@ -159,7 +160,7 @@ def start_server(database_url: str, tmp_dir: Path, *, ended_period: bool = True)
     app = build_app(database_url, tmp_dir / "mail", **overrides)
     with app.app_context():
         upgrade()
-        seed_demo(now=seed_now)
+        seed_demo(now=seed_now, left_open=0 if ended_period else 1)
         facts = _facts()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
