@@ -63,6 +63,7 @@ PAGES = {
         "/hr/workers/{worker}",
         "/hr/periods",
         "/hr/periods/{period}",
+        "/hr/shifts/{shift}",
         "/hr/policy",
         "/hr/fair-pay",
         "/hr/fair-pay/standards",
