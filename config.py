@@ -39,6 +39,9 @@ class Config:
 
     TIMEZONE = os.environ.get("FAIRSHIFT_TIMEZONE", "America/Chicago")
     SUPPRESSION_MIN = _int("SUPPRESSION_MIN", 11)
+    # Dashboard figures (page, report, CSV, API) are worked out once per viewer's organisation,
+    # range and day and kept this long, with the time they were worked out shown; 0 keeps none.
+    DASHBOARD_KEEP_SECONDS = _int("DASHBOARD_KEEP_SECONDS", 300)
     ONCALL_PHONE = os.environ.get("ONCALL_PHONE", "(314) 555-0142")
     ONCALL_LABEL = os.environ.get("ONCALL_LABEL", "Provider on-call line")
     # Pay periods until HR configures a pay policy (pay issue): biweekly from a Sunday.
@@ -116,6 +119,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    DASHBOARD_KEEP_SECONDS = 0  # each test sees the figures of its own writes; kept.py's own
+    # tests turn keeping on
 
 
 class ProductionConfig(Config):

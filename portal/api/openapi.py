@@ -164,7 +164,9 @@ def document() -> dict:
                         "generated_at": {
                             "type": "string",
                             "format": "date-time",
-                            "description": "When the figures were computed, UTC.",
+                            "description": "When the figures were worked out, UTC. They are kept "
+                            "for a few minutes (5 by default): calls in that time get the same "
+                            "figures and the same time.",
                         },
                         "suppression_min": {"type": "integer", "minimum": 1},
                         "tables": {

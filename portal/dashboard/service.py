@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.dashboard.kept import store
 from portal.extensions import db
 from portal.models import (
     CLASSIFICATIONS,
@@ -400,17 +402,39 @@ def _wellbeing_table(key, first, rows: dict[str, dict], minimum: int) -> Table:
 # --- the dashboards ---------------------------------------------------------------------------
 
 
-def viewer_tables(user, args, today: date, parts=PARTS
-                  ) -> tuple[Range, dict[int, str], dict[str, Table]]:  # fmt: skip
+class Figures(NamedTuple):
+    """What a dashboard shows: the range, the viewer's sites (leaders), the tables, and when the
+    tables were worked out (UTC; they are kept for DASHBOARD_KEEP_SECONDS, see kept.py)."""
+
+    rng: Range
+    sites: dict[int, str]
+    tables: dict[str, Table]
+    worked_out_at: datetime
+
+
+def viewer_tables(user, args, today: date, parts=PARTS) -> Figures:
     """The dashboard tables ``user`` (a leader or a funder) may see, for the range and site in
     ``args`` (from, to, site); RangeError on bad input. Pages, CSV and the API all call this;
-    ``parts`` ("programme", "workforce") leaves out what an API call does not return."""
+    ``parts`` ("programme", "workforce") leaves out what an API call does not return. The tables
+    are kept a few minutes per viewer's organisation, range and day (kept.py)."""
+    minimum = current_app.config["SUPPRESSION_MIN"]
     if user.has_role("leader"):
-        sites = organisation_sites(user.organisation_id)
+        organisation_id = user.organisation_id
+        sites = organisation_sites(organisation_id)
         rng = parse_range(args, today, set(sites))
-        return rng, sites, leader_tables(user.organisation_id, rng, today, sites, parts)
+        kept = store().get(
+            ("leader", organisation_id, rng.start, rng.end, rng.site_id, tuple(parts), today,
+             minimum, tuple(sorted(sites.items()))),
+            lambda: leader_tables(organisation_id, rng, today, sites, parts),
+        )  # fmt: skip
+        return Figures(rng, sites, kept.value, kept.worked_out_at)
+    funder_id = user.organisation_id
     rng = parse_range(args, today)
-    return rng, {}, funder_tables(user.organisation_id, rng, today, parts)
+    kept = store().get(
+        ("funder", funder_id, rng.start, rng.end, None, tuple(parts), today, minimum),
+        lambda: funder_tables(funder_id, rng, today, parts),
+    )
+    return Figures(rng, {}, kept.value, kept.worked_out_at)
 
 
 def headline(tables: dict[str, Table]) -> dict[str, object]:
