@@ -81,6 +81,9 @@ def table_json(table: dashboard.Table) -> dict:
         "title": table.title,
         "columns": list(table.columns),
         "rows": [[_cell(v) for v in row] for row in table.rows],
+        # the cells that are hidden (small numbers): null in rows, listed as [row, column]
+        "hidden": [[i, j] for i, row in enumerate(table.rows) for j, v in enumerate(row)
+                   if v is None],
         "note": table.note,
     }
 
