@@ -44,6 +44,7 @@ ROUTES = {
     "auth.forgot_password_sent": row("GET", "/forgot-password/sent", default=200, anonymous=200),
     "main.home": row("GET", "/", default=200),
     "main.healthz": row("GET", "/healthz", default=200, anonymous=200),
+    "main.help_now": row("GET", "/help", default=200, anonymous=200),
     "shifts.index": row("GET", "/shifts", worker=200),
     "shifts.new": row("GET", "/shifts/new", worker=200),
     "shifts.show": row("GET", "/shifts/{shift}", worker=200, supervisor=200),
