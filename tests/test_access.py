@@ -115,6 +115,7 @@ ROUTES = {
     "wellbeing.support": row("GET", "/support", worker=200),
     "wellbeing.support_new": row("GET", "/support/new", worker=200),
     "wellbeing.support_queue": row("GET", "/support/queue", counselor=200),
+    "wellbeing.support_phone": row("GET", "/support/contact-number", worker=200, counselor=200),
     "wellbeing.support_request": row("GET", "/support/{shift}"),
     "wellbeing.support_cancel": row("POST", "/support/{shift}/cancel"),
     "wellbeing.support_acknowledge": row("POST", "/support/{shift}/acknowledge"),
