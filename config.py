@@ -39,6 +39,9 @@ class Config:
 
     TIMEZONE = os.environ.get("FAIRSHIFT_TIMEZONE", "America/Chicago")
     SUPPRESSION_MIN = _int("SUPPRESSION_MIN", 11)
+    # Dashboard figures (page, report, CSV, API) are worked out once per viewer's organisation,
+    # range and day and kept this long, with the time they were worked out shown; 0 keeps none.
+    DASHBOARD_KEEP_SECONDS = _int("DASHBOARD_KEEP_SECONDS", 300)
     ONCALL_PHONE = os.environ.get("ONCALL_PHONE", "(314) 555-0142")
     ONCALL_LABEL = os.environ.get("ONCALL_LABEL", "Provider on-call line")
     # Pay periods until HR configures a pay policy (pay issue): biweekly from a Sunday.
@@ -98,6 +101,17 @@ class Config:
     COUNSELING_CANCEL_HOURS = _int("COUNSELING_CANCEL_HOURS", 24)  # free cancel/reschedule before
     COUNSELING_YEARLY_ALLOWANCE = _int("COUNSELING_YEARLY_ALLOWANCE", 12)  # sessions a year
     COUNSELING_DAYS_AHEAD = _int("COUNSELING_DAYS_AHEAD", 14)  # open slots shown
+    # Support requests (docs/support.md): the contact each urgency promises, in hours (urgent is
+    # the same day: 12 hours from 2 a.m. is 2 p.m.), and how long a second urgent request by the
+    # same worker joins their first instead of opening (and alerting) another.
+    SUPPORT_CONTACT_HOURS_URGENT = _int("SUPPORT_CONTACT_HOURS_URGENT", 12)
+    SUPPORT_CONTACT_HOURS_SOON = _int("SUPPORT_CONTACT_HOURS_SOON", 72)
+    SUPPORT_CONTACT_HOURS_WHENEVER = _int("SUPPORT_CONTACT_HOURS_WHENEVER", 168)
+    SUPPORT_URGENT_JOIN_MINUTES = _int("SUPPORT_URGENT_JOIN_MINUTES", 15)
+    # Text messages for urgent alerts: "outbox" (the log and SMS_DIR, default instance/sms/) or
+    # "package.module:Class", a class with send(to, body) for a real provider.
+    SMS_SENDER = os.environ.get("SMS_SENDER", "outbox")
+    SMS_DIR = os.environ.get("SMS_DIR")  # default: <instance>/sms
     PROXY_FIX = _int("PROXY_FIX", 0)  # number of trusted proxies in front of the app
 
 
@@ -116,6 +130,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    DASHBOARD_KEEP_SECONDS = 0  # each test sees the figures of its own writes; kept.py's own
+    # tests turn keeping on
 
 
 class ProductionConfig(Config):

@@ -110,6 +110,7 @@ def app(database_url, tmp_path):
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url,
         MAIL_DIR=str(tmp_path / "mail"),
+        SMS_DIR=str(tmp_path / "sms"),
     )
     with app.app_context():
         limiter.reset()

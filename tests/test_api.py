@@ -248,8 +248,13 @@ def test_the_document_says_what_it_covers(client, app, tokens):
     assert data["suppression_min"] == 11
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["generated_at"])
     for table in data["tables"]:
-        assert set(table) == {"key", "title", "columns", "rows", "note"}
+        assert set(table) == {"key", "title", "columns", "rows", "hidden", "note"}
         assert all(len(row) == len(table["columns"]) for row in table["rows"])
+        # a hidden cell is null in rows and named in hidden, and only those
+        nulls = [[i, j] for i, row in enumerate(table["rows"]) for j, v in enumerate(row)
+                 if v is None]  # fmt: skip
+        assert table["hidden"] == nulls
+        assert bool(nulls) == (table["key"] == "wellbeing")
 
 
 def test_leader_sees_only_their_own_organisation(client, programme, tokens):
@@ -364,7 +369,8 @@ def csv_rows(client, key) -> list[list[str]]:
 
 def as_text(table: dict) -> list[list[str]]:
     """An API table as the page and the CSV print it: header, then each row's cells."""
-    return [table["columns"], *[[str(cell) for cell in row] for row in table["rows"]]]
+    return [table["columns"], *[["hidden (small numbers)" if cell is None else str(cell)
+                                 for cell in row] for row in table["rows"]]]  # fmt: skip
 
 
 @pytest.mark.parametrize("minimum", [11, 1], ids=["suppressed", "published"])
@@ -390,11 +396,12 @@ def test_small_numbers_are_suppressed_alike_everywhere(client, auth, programme, 
     wellbeing = next(t for t in data["tables"] if t["key"] == "wellbeing")
     exposures = wellbeing["columns"].index("Exposures")
     cells = [row[exposures] for row in wellbeing["rows"]]
-    assert "fewer than 11" in cells and 2 not in cells  # two people: never published
+    assert None in cells and 2 not in cells  # two people: never published
+    assert all([i, exposures] in wellbeing["hidden"] for i, v in enumerate(cells) if v is None)
     auth.as_role(role)
     assert page_tables(client)["wellbeing"] == as_text(wellbeing)
     assert csv_rows(client, "wellbeing") == as_text(wellbeing)
-    assert "fewer than 11" in [row[exposures] for row in csv_rows(client, "wellbeing")[1:]]
+    assert "hidden (small numbers)" in [row[exposures] for row in csv_rows(client, "wellbeing")[1:]]
 
 
 # --- speed ------------------------------------------------------------------------------------

@@ -198,3 +198,27 @@ def test_overlapping_saves_racing_for_one_worker_keep_one(app, world):
     assert sorted(results) == [302, 422, 422, 422]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 1
+
+
+def test_a_worker_s_home_puts_help_first(client, auth, world):
+    auth.as_role("worker")
+    page = client.get("/").get_data(as_text=True)
+    quick = page.index('aria-label="Help and support"')
+    assert quick < page.index("Your shifts"), "help comes before the shifts on the home page"
+    strip = page[quick:page.index("</nav>", quick)]
+    assert [label in strip for label in ("Need help now", "Log something hard",
+                                         "Ask for support")] == [True, True, True]  # fmt: skip
+    assert 'href="/help"' in strip
+
+
+@pytest.mark.parametrize("role", [None, "worker", "hr"])
+def test_need_help_now_opens_for_anyone_and_reaches_a_person(client, auth, world, role):
+    if role:
+        auth.as_role(role)
+    response = client.get("/help")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="tel:988"' in page and 'href="sms:988"' in page and 'href="tel:911"' in page
+    assert 'href="tel:3145550142"' in page  # the provider's on-call line
+    # only a worker is offered the support form (counsellors are told at once)
+    assert ("/support/new?kind=after_incident" in page) == (role == "worker")

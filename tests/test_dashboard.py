@@ -197,8 +197,8 @@ def test_funder_sees_every_provider_side_by_side(client, auth, programme):
                                               ["Total", "4"]]  # fmt: skip
     assert "City Office" not in client.get("/dashboard", query_string=RANGE).get_data(as_text=True)
     wellbeing = get_csv(client, "wellbeing")
-    assert [r[0] for r in wellbeing[1:]] == ["Provider A", "Provider B",
-                                             "All funded organisations"]  # fmt: skip
+    assert [r[:2] for r in wellbeing[1:]] == [["2026 Q1", "Provider A"], ["2026 Q1", "Provider B"],
+                                              ["2026 Q1", "All funded organisations"]]  # fmt: skip
     # leaders' tables are not the funder's
     assert client.get("/dashboard/pay.csv").status_code == 404
     assert client.get("/dashboard/programme-sites.csv").status_code == 404
@@ -214,16 +214,17 @@ def test_wellbeing_is_suppressed_with_the_configured_minimum(client, auth, progr
         db.session.commit()
     auth.as_role("leader")
     page = client.get("/dashboard", query_string=RANGE).get_data(as_text=True)
-    assert "fewer than 11" in page
-    assert "worked out by subtraction" in page
+    assert "hidden (small numbers)" in page
+    assert "<td>fewer than" not in page
+    assert "worked out from others by subtraction" in page
     rows = get_csv(client, "wellbeing")
-    assert rows[0][1] == "Exposures"
-    assert {cell for row in rows[1:] for cell in row[1:]} == {"fewer than 11"}
+    assert rows[0][:3] == ["Quarter", "Site", "Exposures"]
+    assert {cell for row in rows[1:] for cell in row[2:]} == {"hidden (small numbers)"}
     app.config["SUPPRESSION_MIN"] = 2
-    rows = dict((r[0], r[1]) for r in get_csv(client, "wellbeing")[1:])
+    rows = {r[1]: r[2] for r in get_csv(client, "wellbeing")[1:]}
     assert rows["All sites"] == "2"
     # Walnut Park (no one) is hidden, so Dutchtown is too: else 2 - 0 would reveal it.
-    assert rows["Walnut Park"] == rows["Dutchtown"] == "fewer than 2"
+    assert rows["Walnut Park"] == rows["Dutchtown"] == "hidden (small numbers)"
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from portal.models import (
 from tests.factories import local, make_shift, make_user
 from tests.test_dashboard import get_csv, page_tables
 
+HIDDEN = "hidden (small numbers)"
 RANGE = {"from": "2026-01-01", "to": "2026-06-30"}
 LAST_DAY = date(2026, 6, 30)
 
@@ -158,7 +159,9 @@ def test_wellbeing_shows_critical_incidents_acknowledgement_time_and_counselling
     auth.as_role("leader")
     rows = get_csv(client, "wellbeing", **RANGE)
     header = rows[0]
-    total = dict(zip(header, next(r for r in rows if r[0] == "All sites"), strict=True))
+    q1 = [r for r in rows if r[0] == "2026 Q1"]
+    assert {r[0] for r in rows[1:]} == {"2026 Q1", "2026 Q2"}, "the range's whole quarters"
+    total = dict(zip(header, next(r for r in q1 if r[1] == "All sites"), strict=True))
     # every worker has one severity-4 or one threatened-or-assaulted exposure, some both
     assert total["Exposures"] == "24"
     assert total["Critical incidents"] == "18"
@@ -168,17 +171,20 @@ def test_wellbeing_shows_critical_incidents_acknowledgement_time_and_counselling
     assert total["Counselling sessions booked or held"] == "12"
     # Dutchtown holds everyone but the other sites have nobody: 0 + 0 would show through the
     # total, so Dutchtown is withheld too.
-    dutchtown = dict(zip(header, next(r for r in rows if r[0] == "Dutchtown"), strict=True))
-    assert dutchtown["Critical incidents"] == "fewer than 11"
+    dutchtown = dict(zip(header, next(r for r in q1 if r[1] == "Dutchtown"), strict=True))
+    assert dutchtown["Critical incidents"] == "hidden (small numbers)"
 
 
 def test_funder_wellbeing_is_one_row_per_funded_organisation(client, auth, supported):
     auth.as_role("funder")
     rows = get_csv(client, "wellbeing", **RANGE)
-    assert [r[0] for r in rows[1:]] == ["Provider A", "Provider B", "All funded organisations"]
-    total = dict(zip(rows[0], rows[-1], strict=True))
-    assert total["Counselling sessions booked or held"] == "12"
-    assert {rows[1][1], rows[2][1]} == {"fewer than 11"}  # B has nobody, so A is hidden too
+    q1 = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[0] == "2026 Q1"]
+    assert [r["Organisation"] for r in q1] == ["Provider A", "Provider B",
+                                               "All funded organisations"]  # fmt: skip
+    a, b, everyone = q1
+    assert a["Counselling sessions booked or held"] == "12"
+    # B has nobody: hidden, and so is the funded organisations' total, or it would show B
+    assert b["Exposures"] == everyone["Exposures"] == "hidden (small numbers)"
 
 
 def test_the_wellbeing_block_runs_a_fixed_number_of_queries(client, auth, supported, app,
@@ -252,14 +258,15 @@ def test_no_dashboard_wellbeing_cell_describes_too_few_people(client, auth, worl
         auth.as_role("leader")
         rows = get_csv(client, "wellbeing", **RANGE)
         col = rows[0].index("Exposures")
-        cells = {r[0]: r[col] for r in rows[1:]}
-        truth = {"Dutchtown": people[0], "Walnut Park": people[1], "Old Site": 0}
+        cells = {r[1]: r[col] for r in rows[1:] if r[0] == "2026 Q1"}
+        truth = {"Dutchtown": people[0], "Walnut Park": people[1]}  # Old Site: nobody works
+        assert set(cells) == {*truth, "All sites"}  # there: not a line
         for name, value in cells.items():
-            if name != "All sites" and value != "fewer than 11":
+            if name != "All sites" and value != HIDDEN:
                 assert truth[name] >= 11 and value == str(truth[name])
-        if cells["All sites"] != "fewer than 11":
+        if cells["All sites"] != HIDDEN:
             assert cells["All sites"] == str(sum(people))
-            hidden = [n for n in truth if cells[n] == "fewer than 11"]
+            hidden = [n for n in truth if cells[n] == HIDDEN]
             assert len(hidden) != 1
             assert not hidden or sum(truth[n] for n in hidden) >= 11
     finally:

@@ -4,6 +4,7 @@ sees their history and monthly counts, and can delete them for good. Nobody else
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -270,7 +271,12 @@ def test_yes_creates_one_after_incident_request(client, world, auth, app):
     assert response.status_code == 302
     assert response.headers["Location"] == f"/exposures/{eid}"
     page = client.get(f"/exposures/{eid}").get_data(as_text=True)
-    assert "A counsellor or peer will reach out to you within 72 hours." in page
+    [req] = requests_of(app, world["user"]["worker"])
+    # severity 5: the same day (12 hours), not "within 72 hours" (tests/test_support_crisis.py)
+    assert req.contact_due_at - req.created_at == timedelta(hours=12)
+    assert "within 72 hours" not in page
+    same_day = r"A counsellor or peer will reach out to you (today, by|by \d\d:\d\d tomorrow)"
+    assert re.search(same_day, page)
     assert OFFER not in page
     # a second tap changes nothing
     client.post(f"/exposures/{eid}/offer/accept")

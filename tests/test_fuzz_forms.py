@@ -164,6 +164,7 @@ POST_ROUTES: dict[str, Route] = {
     "wellbeing.support_close": Route((C,), (W,), "/support/{request}"),
     "wellbeing.support_new": Route((W,), (S,)),
     "wellbeing.support_note": Route((C,), (W,), "/support/{request}"),
+    "wellbeing.support_phone": Route((W, C), (S,)),
     "wellbeing.support_schedule": Route((C,), (W,), "/support/{acknowledged_request}",
                                         ids={"request_id": "acknowledged_request"}),
 }  # fmt: skip

@@ -3,8 +3,8 @@
 A held shift stays approved and unpaid: pay-period closes leave it out until HR releases it.
 A hold always has its reason (the worker sees it on /pay). Existing shifts are not held.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 11:55:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -11,10 +11,11 @@ _RANGE_NOTE = (
     "range is the last 12 full months; at most five years."
 )
 _SUPPRESSION = (
-    "Wellbeing figures built from fewer than `suppression_min` distinct people read "
-    '"fewer than N" (a string), and a second figure is hidden wherever the first could be '
-    "worked out by subtraction from a total. Programme outputs are counts of events and are "
-    "never suppressed."
+    "Wellbeing figures are published for whole calendar quarters that have ended (the `Quarter` "
+    "column), the same in every view. A figure built from fewer than `suppression_min` distinct "
+    "people, or one that could be worked out from other published figures by subtraction, is "
+    "`null` in `rows` and listed in the table's `hidden` as [row, column]. Programme outputs "
+    "are counts of events and are never suppressed."
 )
 
 
@@ -51,7 +52,7 @@ def _stats_operation(operation_id: str, summary: str, description: str, tag_keys
 
 def document() -> dict:
     """The OpenAPI document served at /api/v1/openapi.json."""
-    cell = {"type": ["string", "integer", "number"]}
+    cell = {"type": ["string", "integer", "number", "null"]}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -164,7 +165,9 @@ def document() -> dict:
                         "generated_at": {
                             "type": "string",
                             "format": "date-time",
-                            "description": "When the figures were computed, UTC.",
+                            "description": "When the figures were worked out, UTC. They are kept "
+                            "for a few minutes (5 by default): calls in that time get the same "
+                            "figures and the same time.",
                         },
                         "suppression_min": {"type": "integer", "minimum": 1},
                         "tables": {
@@ -175,7 +178,7 @@ def document() -> dict:
                 },
                 "Table": {
                     "type": "object",
-                    "required": ["key", "title", "columns", "rows", "note"],
+                    "required": ["key", "title", "columns", "rows", "hidden", "note"],
                     "additionalProperties": False,
                     "properties": {
                         "key": {"type": "string", "examples": ["programme-months"]},
@@ -184,9 +187,20 @@ def document() -> dict:
                         "rows": {
                             "type": "array",
                             "description": "Cells as on the dashboard page; the first cell names "
-                            'the line, the last line is usually "Total". A suppressed wellbeing '
-                            'figure is the string "fewer than N".',
+                            'the line, the last line is usually "Total". A hidden wellbeing figure '
+                            "is null (see hidden).",
                             "items": {"type": "array", "items": cell},
+                        },
+                        "hidden": {
+                            "type": "array",
+                            "description": "The [row, column] indexes of the cells hidden for "
+                            "small numbers (null in rows).",
+                            "items": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 0},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
                         },
                         "note": {"type": "string"},
                     },

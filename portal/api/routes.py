@@ -13,7 +13,7 @@ from flask import current_app, g, jsonify, request
 from portal.api import bp, openapi, service
 from portal.dashboard import service as dashboard
 from portal.extensions import csrf, db
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import local_today
 
 csrf.exempt(bp)
 REALM = 'Bearer realm="FairShift API"'
@@ -55,8 +55,9 @@ def no_store(response):
 def _stats(part: str, keys: tuple[str, ...]):
     """The viewer's dashboard tables of one part, among ``keys``, in the dashboard's order."""
     try:
-        rng, _sites, tables = dashboard.viewer_tables(g.api_user, request.args, local_today(),
-                                                      parts=(part,))  # fmt: skip
+        rng, _sites, tables, worked_out_at = dashboard.viewer_tables(
+            g.api_user, request.args, local_today(), parts=(part,)
+        )
     except dashboard.RangeError as error:
         db.session.commit()
         return error_response(422, str(error))
@@ -64,7 +65,8 @@ def _stats(part: str, keys: tuple[str, ...]):
         "from": rng.start.isoformat(),
         "to": rng.last_day.isoformat(),
         "site": rng.site_id,
-        "generated_at": utcnow().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        # when the figures were worked out: they are kept a few minutes (dashboard/kept.py)
+        "generated_at": worked_out_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "suppression_min": current_app.config["SUPPRESSION_MIN"],
         "tables": [table_json(t) for key, t in tables.items() if key in keys],
     }
@@ -79,6 +81,9 @@ def table_json(table: dashboard.Table) -> dict:
         "title": table.title,
         "columns": list(table.columns),
         "rows": [[_cell(v) for v in row] for row in table.rows],
+        # the cells that are hidden (small numbers): null in rows, listed as [row, column]
+        "hidden": [[i, j] for i, row in enumerate(table.rows) for j, v in enumerate(row)
+                   if v is None],
         "note": table.note,
     }
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from portal.dashboard import bp, service
 from portal.extensions import db
 from portal.models import Organisation
 from portal.permissions import role_required
-from portal.timeutil import local_today
+from portal.timeutil import local_today, to_local, utcnow
 
 
 def _tables():
@@ -17,11 +17,26 @@ def _tables():
     return service.viewer_tables(current_user, request.args, local_today())
 
 
+def _age(figures: service.Figures) -> dict | None:
+    """When the shown figures were worked out, for the page's note (None when nothing is kept)."""
+    seconds = current_app.config.get("DASHBOARD_KEEP_SECONDS", 0)
+    if seconds <= 0:
+        return None
+    minutes = int((utcnow() - figures.worked_out_at).total_seconds() // 60)
+    local = to_local(figures.worked_out_at)
+    return {
+        "at": local.strftime("%H:%M"),
+        "on": local.strftime("%-d %B %Y"),
+        "ago": "just now" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago",
+        "keep_minutes": max(1, round(seconds / 60)),
+    }
+
+
 def _refused(error: service.RangeError):
     """The dashboard with the filter form, the default range and why the request was refused."""
     rng = service.default_range(local_today())
     return render_template("dashboard/index.html", error=str(error), rng=rng, sites={},
-                           tables={}, args=request.args), 422  # fmt: skip
+                           tables={}, age=None, args=request.args), 422  # fmt: skip
 
 
 @bp.route("/dashboard")
@@ -29,11 +44,12 @@ def _refused(error: service.RangeError):
 def index():
     """Programme, workforce, pay (leaders) and wellbeing figures, each as a table."""
     try:
-        rng, sites, tables = _tables()
+        figures = _tables()
     except service.RangeError as error:
         return _refused(error)
-    return render_template("dashboard/index.html", error=None, rng=rng, sites=sites,
-                           tables=tables, args=request.args)  # fmt: skip
+    return render_template("dashboard/index.html", error=None, rng=figures.rng,
+                           sites=figures.sites, tables=figures.tables, age=_age(figures),
+                           args=request.args)  # fmt: skip
 
 
 @bp.route("/dashboard/report")
@@ -42,11 +58,12 @@ def report():
     """The dashboard as a printable report (US Letter or A4) with its headline figures."""
     paper = request.args.get("paper") if request.args.get("paper") in ("a4", "letter") else "letter"
     try:
-        rng, sites, tables = _tables()
+        rng, sites, tables, _at = figures = _tables()
     except service.RangeError as error:
         return _refused(error)
     return render_template(
         "dashboard/report.html",
+        age=_age(figures),
         rng=rng,
         site=sites.get(rng.site_id) if rng.site_id else None,
         tables=tables,
@@ -61,7 +78,7 @@ def table_csv():
     """One of the dashboard's tables, with the same parameters, as CSV."""
     name = request.url_rule.rule.removeprefix("/dashboard/").removesuffix(".csv")
     try:
-        rng, _sites, tables = _tables()
+        rng, _sites, tables, _at = _tables()
     except service.RangeError as error:
         return Response(str(error) + "\n", status=422, mimetype="text/plain")
     if name not in tables:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.dashboard.kept import store
 from portal.extensions import db
 from portal.models import (
     CLASSIFICATIONS,
@@ -30,7 +32,6 @@ from portal.models import (
 )
 from portal.pay import fairness
 from portal.shifts.totals import SUMS
-from portal.stats.suppression import SUPPRESSED
 from portal.wellbeing import stats as wellbeing_stats
 
 MAX_DAYS = 5 * 366
@@ -105,7 +106,7 @@ class Table:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(self.columns)
-        writer.writerows(self.rows)
+        writer.writerows([HIDDEN if v is None else v for v in row] for row in self.rows)
         return out.getvalue()
 
 
@@ -368,49 +369,111 @@ def _class_label(key) -> str:
 
 
 COUNT_METRICS = ("exposures", "critical_incidents", "support_requests", "counselling_sessions")
+HIDDEN = "hidden (small numbers)"  # how a suppressed figure (None in a Table) reads
 
 
-def suppressed_text(value, minimum: int, count: bool = False):
-    """A published figure (counts as whole numbers), or "fewer than N" where it is suppressed."""
-    if value is SUPPRESSED:
-        return f"fewer than {minimum}"
-    return int(value) if count else value
-
-
-def _wellbeing_table(key, first, rows: dict[str, dict], minimum: int) -> Table:
-    table = Table(key, "Wellbeing", [first, *WELLBEING_COLUMNS.values()])
-    table.note = (
-        f'Figures built from fewer than {minimum} people read "fewer than {minimum}", and a '
-        "second figure is hidden wherever the first could be worked out by subtraction from a "
-        "total, so that nobody's wellbeing can be learned from this page."
+def wellbeing_tree(organisation_ids: list[int], rng: Range, today: date):
+    """The published wellbeing tree of these providers (all of one funder, or one provider on
+    its own) for the whole, ended quarters the range touches, kept like the dashboards'
+    tables: every viewer of one tree shares the one computation. (quarters, tree)."""
+    quarters = wellbeing_stats.published_quarters(rng.start, rng.end, today)
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    ids = sorted(organisation_ids)
+    kept = store().get(
+        ("wellbeing", tuple(ids), tuple(q.label for q in quarters), minimum),
+        lambda: wellbeing_stats.wellbeing_tree(ids, quarters),
     )
-    for name, figures in rows.items():
-        table.rows.append(
-            [
-                name,
-                *(
-                    suppressed_text(figures.get(m), minimum, m in COUNT_METRICS)
-                    for m in WELLBEING_COLUMNS
-                ),
-            ]
+    return quarters, kept.value
+
+
+def _wellbeing_table(first: str, quarters, lines) -> Table:
+    """The wellbeing table: for each published quarter, its ``lines`` as (label, figures)."""
+    table = Table("wellbeing", "Wellbeing", ["Quarter", first, *WELLBEING_COLUMNS.values()])
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    if quarters:
+        covered = (f"{quarters[0].start.strftime('%-d %b %Y')} to "
+                   f"{(quarters[-1].end - timedelta(days=1)).strftime('%-d %b %Y')}")  # fmt: skip
+        table.note = (
+            f"Whole calendar quarters only ({covered}): wellbeing figures are published for "
+            "quarters that have ended, whatever dates are chosen, and each figure is the same "
+            f'on every page, download and report. Figures from fewer than {minimum} people, '
+            'and any that could be worked out from others by subtraction, read "'
+            f'{HIDDEN}".'
         )
+    else:
+        table.note = (
+            "No calendar quarter in this range has ended yet: wellbeing figures are published "
+            "for whole quarters that have ended only, so that no figure can be worked out by "
+            "comparing two ranges. Choose a range that includes an earlier quarter."
+        )
+    for quarter in quarters:
+        for label, figures in lines(quarter.label):
+            table.rows.append([
+                quarter.label, label,
+                *(None if figures.get(m) is None else
+                  (int(figures[m]) if m in COUNT_METRICS else figures[m])
+                  for m in WELLBEING_COLUMNS),
+            ])  # fmt: skip
     return table
+
+
+def _provider_group(organisation_id: int) -> list[int]:
+    """The providers whose wellbeing is published together with this one's: all those of its
+    funder, or just itself when no funder funds it (one query)."""
+    own_funder = (
+        sa.select(Organisation.funded_by_id)
+        .where(Organisation.id == organisation_id)
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Organisation.id).where(
+                sa.or_(
+                    Organisation.id == organisation_id,
+                    sa.and_(Organisation.kind == "provider", Organisation.funded_by_id.is_not(None),
+                            Organisation.funded_by_id == own_funder),
+                )
+            )
+        )
+    )  # fmt: skip
 
 
 # --- the dashboards ---------------------------------------------------------------------------
 
 
-def viewer_tables(user, args, today: date, parts=PARTS
-                  ) -> tuple[Range, dict[int, str], dict[str, Table]]:  # fmt: skip
+class Figures(NamedTuple):
+    """What a dashboard shows: the range, the viewer's sites (leaders), the tables, and when the
+    tables were worked out (UTC; they are kept for DASHBOARD_KEEP_SECONDS, see kept.py)."""
+
+    rng: Range
+    sites: dict[int, str]
+    tables: dict[str, Table]
+    worked_out_at: datetime
+
+
+def viewer_tables(user, args, today: date, parts=PARTS) -> Figures:
     """The dashboard tables ``user`` (a leader or a funder) may see, for the range and site in
     ``args`` (from, to, site); RangeError on bad input. Pages, CSV and the API all call this;
-    ``parts`` ("programme", "workforce") leaves out what an API call does not return."""
+    ``parts`` ("programme", "workforce") leaves out what an API call does not return. The tables
+    are kept a few minutes per viewer's organisation, range and day (kept.py)."""
+    minimum = current_app.config["SUPPRESSION_MIN"]
     if user.has_role("leader"):
-        sites = organisation_sites(user.organisation_id)
+        organisation_id = user.organisation_id
+        sites = organisation_sites(organisation_id)
         rng = parse_range(args, today, set(sites))
-        return rng, sites, leader_tables(user.organisation_id, rng, today, sites, parts)
+        kept = store().get(
+            ("leader", organisation_id, rng.start, rng.end, rng.site_id, tuple(parts), today,
+             minimum, tuple(sorted(sites.items()))),
+            lambda: leader_tables(organisation_id, rng, today, sites, parts),
+        )  # fmt: skip
+        return Figures(rng, sites, kept.value, kept.worked_out_at)
+    funder_id = user.organisation_id
     rng = parse_range(args, today)
-    return rng, {}, funder_tables(user.organisation_id, rng, today, parts)
+    kept = store().get(
+        ("funder", funder_id, rng.start, rng.end, None, tuple(parts), today, minimum),
+        lambda: funder_tables(funder_id, rng, today, parts),
+    )
+    return Figures(rng, {}, kept.value, kept.worked_out_at)
 
 
 def headline(tables: dict[str, Table]) -> dict[str, object]:
@@ -449,7 +512,7 @@ def leader_tables(organisation_id: int, rng: Range, today: date, sites: dict[int
     if "workforce" in parts:
         tables.update(_leader_workforce(organisation_id, rng, today, sites, names))
     if "programme" in parts:
-        tables["wellbeing"] = _leader_wellbeing(organisation_id, rng, sites, names)
+        tables["wellbeing"] = _leader_wellbeing(organisation_id, rng, today, sites)
     return tables
 
 
@@ -482,17 +545,26 @@ def _leader_workforce(organisation_id: int, rng: Range, today: date, sites: dict
     return tables
 
 
-def _leader_wellbeing(organisation_id: int, rng: Range, sites: dict[int, str],
-                      names: dict) -> Table:  # fmt: skip
-    wb_where = [User.organisation_id == organisation_id]
-    if rng.site_id:
-        wb_where.append(User.site_id == rng.site_id)
-    wb = wellbeing_stats.wellbeing_table(
-        User.site_id, wb_where, lambda sid: sites.get(sid, NO_SITE), rng.start, rng.end,
-        groups=names,
-    )
-    minimum = current_app.config["SUPPRESSION_MIN"]
-    return _wellbeing_table("wellbeing", "Site", {**wb.rows, "All sites": wb.total}, minimum)
+def _leader_wellbeing(organisation_id: int, rng: Range, today: date,
+                      sites: dict[int, str]) -> Table:  # fmt: skip
+    """The provider's lines of its funder's wellbeing tree: each site (only the chosen one with
+    a site filter) and, without a filter, the provider as a whole."""
+    quarters, tree = wellbeing_tree(_provider_group(organisation_id), rng, today)
+    # the sites with workers (the tree's lines), or the one chosen
+    site_ids = [rng.site_id] if rng.site_id else sorted(
+        {n[2] for q in tree.values() for n in q if n[0] == "site" and n[1] == organisation_id},
+        key=lambda sid: (sites.get(sid, NO_SITE), sid or 0),
+    )  # fmt: skip
+
+    def lines(label):
+        nodes = tree[label]
+        for sid in site_ids:
+            yield sites.get(sid, NO_SITE), nodes.get(wellbeing_stats.site_node(organisation_id,
+                                                                               sid), {})
+        if not rng.site_id:
+            yield "All sites", nodes.get(wellbeing_stats.org_node(organisation_id), {})
+
+    return _wellbeing_table("Site", quarters, lines)
 
 
 def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
@@ -550,17 +622,16 @@ def funder_tables(funder_id: int, rng: Range, today: date, parts=PARTS) -> dict[
     if "workforce" in parts:
         tables.update(_funder_workforce(orgs, rng, today))
     if "programme" in parts:
-        minimum = current_app.config["SUPPRESSION_MIN"]
-        wb = wellbeing_stats.wellbeing_table(
-            User.organisation_id, [User.organisation_id.in_(list(orgs))],
-            lambda oid: orgs.get(oid, "Other"), rng.start, rng.end, groups=orgs,
-            # the programme query summed each organisation's approved minutes already
-            worked_minutes={oid: sums[1] for oid, sums in by_org.items()},
-        )  # fmt: skip
-        tables["wellbeing"] = _wellbeing_table(
-            "wellbeing", "Organisation", {**wb.rows, "All funded organisations": wb.total},
-            minimum,
-        )  # fmt: skip
+        quarters, tree = wellbeing_tree(list(orgs), rng, today)
+        ordered = sorted(orgs.items(), key=lambda kv: (kv[1], kv[0]))
+
+        def lines(label):
+            nodes = tree[label]
+            for oid, name in ordered:
+                yield name, nodes.get(wellbeing_stats.org_node(oid), {})
+            yield "All funded organisations", nodes.get(wellbeing_stats.ROOT, {})
+
+        tables["wellbeing"] = _wellbeing_table("Organisation", quarters, lines)
     return tables
 
 

@@ -43,6 +43,14 @@ def home():
     )
 
 
+@bp.route("/help")
+def help_now():
+    """Need help now: who to call or text this minute, and (for a signed-in worker) how to ask a
+    counsellor for today. Open to anyone, signed in or not (a session may have run out at 2 a.m.),
+    and no database work of its own: it must open at once, whatever else is wrong."""
+    return render_template("main/help.html")
+
+
 def counselor_summary(user) -> dict:
     """Requests waiting in the counsellor's organisation, and their next sessions (two queries)."""
     from portal.models import Booking, CounselingSlot, SupportRequest

@@ -57,6 +57,10 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"), index=True)
     job_title: Mapped[str | None] = mapped_column(sa.String(80))
+    # A private number (E.164, e.g. +13145550142): a worker's is shown only to the counsellors of
+    # their organisation, on a request where they chose a call or a text; a counsellor's is where
+    # urgent alerts are texted. Never on a list, dashboard, export or API answer.
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(20))
     checkin_reminders: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     checkin_reminder_sent_on: Mapped[date | None]  # the weekly reminder is sent once
     # Bumped whenever every existing session must end (password set, deactivation).

@@ -181,6 +181,11 @@ class SupportRequest(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When contact was promised by (set from the urgency as the request is made; requests made
+    # before migration 0011 have none and are worked out from created_at).
+    contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the counsellors on call were alerted (urgent and after-incident requests), once.
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id])

@@ -1,11 +1,11 @@
-"""Small-number suppression (SPEC §5), pure: no database, no Flask.
+"""Small-number suppression (SPEC §5, issue 16), pure: no database, no Flask.
 
 A wellbeing figure built from fewer than ``minimum`` distinct people is not published (primary
-suppression). Where a hidden cell could be recovered by subtracting the other published cells of
-its row or column from that line's published total, the smallest remaining cell of the line is
-hidden too (complementary suppression), until no line with a published total has exactly one
-hidden cell, or several hidden cells that together stand for fewer than ``minimum`` people (their
-sum, recoverable from the total, would describe too few: with counts, a sum of 0 shows each is 0).
+suppression). Figures are published over a hierarchy (a funder's providers together, each
+provider, each provider's sites), every node being the sum of its children; where a hidden node
+could be worked out from published ones by subtraction or addition, another is hidden too
+(complementary suppression), decided once for the whole hierarchy, so that no combination of
+the views that show parts of it recovers a hidden figure.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-SUPPRESSED = None  # a hidden figure; pages say "fewer than N"
+SUPPRESSED = None  # a hidden figure; pages say "hidden (small numbers)", the API null
 
 
 @dataclass(frozen=True)
@@ -24,59 +24,47 @@ class Cell:
     people: int
 
 
-def publish(cell: Cell, minimum: int):
-    """One figure: its value, or SUPPRESSED when fewer than ``minimum`` people are behind it."""
-    return cell.value if cell.people >= minimum else SUPPRESSED
+def suppress_tree(
+    cells: dict[Hashable, Cell], parent: dict[Hashable, Hashable | None], minimum: int
+) -> dict[Hashable, object]:
+    """Publish one figure over a hierarchy (a funder, its providers, their sites), where each
+    node's value is the sum of its children's and every node may be published in some view.
 
-
-@dataclass
-class Published:
-    """A table as published: values or SUPPRESSED, and the line totals that must be hidden."""
-
-    cells: dict
-    hidden_totals: set
-
-
-def suppress(
-    cells: dict[tuple[Hashable, Hashable], Cell],
-    minimum: int,
-    hidden_totals: set[tuple[str, Hashable]] = frozenset(),
-) -> Published:
-    """Publish a table of cells keyed (row, column).
-
-    Every row and column is assumed to have its total published, except the lines named in
-    ``hidden_totals`` as ("row", r) or ("col", c). When a line's only hidden cell has no other
-    cell to pair with, that line's total is hidden instead (returned in ``hidden_totals``).
+    A node with fewer than ``minimum`` people is hidden. Then, until nothing changes, every
+    family (a node and its children) must have no hidden member or at least two, and where the
+    family's parent is published, its hidden children must together stand for at least
+    ``minimum`` people; otherwise one more member is hidden: the grand total when it is the
+    family's parent (one figure lost, not a provider's whole table), else the smallest published
+    child, else the parent. Families overlap in one node at most, so the equations form a tree:
+    with two unknowns or more in every equation that has one, no hidden value can be worked out
+    from the published ones, whatever views they were published in (tests/test_suppression.py
+    solves the equations to check this).
     """
-    hidden = {key for key, cell in cells.items() if cell.people < minimum}
-    totals = set(hidden_totals)
-    lines: dict[tuple[str, Hashable], list] = {}
-    for r, c in cells:
-        lines.setdefault(("row", r), []).append((r, c))
-        lines.setdefault(("col", c), []).append((r, c))
+    children: dict[Hashable, list] = {}
+    for node, up in parent.items():
+        if up is not None:
+            children.setdefault(up, []).append(node)
+    hidden = {node for node, cell in cells.items() if cell.people < minimum}
+
+    def smallest(nodes):
+        return min(nodes, key=lambda n: (cells[n].people, repr(n)))
+
     changed = True
     while changed:
         changed = False
-        for line, keys in lines.items():
-            if line in totals or _safe(keys, hidden, cells, minimum):
+        for top, kids in children.items():
+            family = [top, *kids]
+            inside = [n for n in family if n in hidden]
+            if not inside:
                 continue
-            # smallest first; ties by key, so columns with the same people hide the same rows
-            rest = sorted((k for k in keys if k not in hidden),
-                          key=lambda k: (cells[k].people, repr(k)))  # fmt: skip
-            if rest:
-                hidden.add(rest[0])
+            kids_hidden = [n for n in kids if n in hidden]
+            enough = sum(cells[n].people for n in kids_hidden) >= minimum
+            if len(inside) >= 2 and (top in hidden or enough):
+                continue
+            rest = [n for n in kids if n not in hidden]
+            if top not in hidden and parent.get(top) is None:
+                hidden.add(top)  # the grand total: hiding it costs one figure, not a subtree
             else:
-                totals.add(line)
+                hidden.add(smallest(rest) if rest else top)
             changed = True
-    return Published(
-        cells={key: (SUPPRESSED if key in hidden else cell.value) for key, cell in cells.items()},
-        hidden_totals=totals,
-    )
-
-
-def _safe(keys, hidden: set, cells: dict, minimum: int) -> bool:
-    """Whether a line's hidden cells stay hidden although its total is published."""
-    inside = [k for k in keys if k in hidden]
-    if not inside:
-        return True
-    return len(inside) >= 2 and sum(cells[k].people for k in inside) >= minimum
+    return {node: (SUPPRESSED if node in hidden else cell.value) for node, cell in cells.items()}

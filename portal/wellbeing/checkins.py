@@ -15,11 +15,12 @@ from portal.extensions import db
 from portal.forms import ActionForm, requested_page
 from portal.models import CheckIn
 from portal.permissions import role_required
-from portal.wellbeing import bp, who5
+from portal.wellbeing import bp, support_service, who5
 from portal.wellbeing import checkin_service as svc
 from portal.wellbeing.access import checkin_or_404, own_or_404
 from portal.wellbeing.care import care_offer
 from portal.wellbeing.checkin_forms import CheckInForm, ReminderForm
+from portal.wellbeing.support_alerts import alert_on_call
 
 
 @bp.route("/checkins")
@@ -63,11 +64,16 @@ def checkin_new():
             wants_outreach=form.wants_outreach.data,
             share_with_counsellors=form.share_with_counsellors.data,
         )
-        db.session.commit()
+        db.session.commit()  # the check-in stands whatever the alert does
         flash("Check-in saved. Thank you for taking the time.", "success")
         if outreach is not None:
-            when = "as soon as they can" if outreach.urgency == "urgent" else "in the next few days"
-            flash(f"Someone from the support team will reach out to you {when}.", "success")
+            alert_on_call(outreach)  # a strong signal asks urgently: the counsellors on call
+            db.session.commit()
+            flash(
+                "Someone from the support team will reach out to you "
+                f"{support_service.promise_text(outreach)}.",
+                "success",
+            )
         return redirect(url_for("wellbeing.checkin", checkin_id=checkin.id))
     status = 422 if request.method == "POST" else 200
     return render_template("wellbeing/checkin_form.html", form=form, who5=who5), status

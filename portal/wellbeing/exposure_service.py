@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.extensions import db
-from portal.models import EXPOSURE_CATEGORIES, SEVERITY_WORDS, Exposure, Shift, User
+from portal.models import EXPOSURE_CATEGORIES, SEVERITY_WORDS, Exposure, Shift, SupportRequest, User
 from portal.timeutil import (
     NonexistentLocalTime,
     local_to_utc,
@@ -25,7 +25,7 @@ from portal.timeutil import (
     to_local,
     utcnow,
 )
-from portal.wellbeing.requests import create_request
+from portal.wellbeing.requests import after_incident_urgency, create_request
 
 # A phone's clock and the server's may disagree a little; further ahead is a typing slip.
 FUTURE_SLACK = timedelta(minutes=15)
@@ -226,17 +226,32 @@ def _claim_offer(exposure: Exposure, from_statuses: tuple[str, ...], to_status: 
     return result.rowcount == 1
 
 
-def accept_offer(worker: User, exposure: Exposure) -> bool:
-    """Yes to a talk: an urgent after-incident support request, once. True if one was made.
+def accept_offer(worker: User, exposure: Exposure) -> SupportRequest | None:
+    """Yes to a talk: an after-incident support request, once; the request if one was made.
 
-    A worker who said "Not now" and changes their mind (an old page's button) is still heard.
+    Severity 5 makes it urgent (contact the same day); other critical incidents promise contact
+    within the soon window (72 hours). A worker who said "Not now" and changes their mind (an
+    old page's button) is still heard.
     """
     if not _claim_offer(exposure, ("offered", "declined"), "accepted"):
-        return False
-    create_request(
-        worker, "after_incident", urgency="urgent", source="after_incident", exposure_id=exposure.id
+        return None
+    return create_request(
+        worker,
+        "after_incident",
+        urgency=after_incident_urgency(exposure.severity),
+        source="after_incident",
+        exposure_id=exposure.id,
     )
-    return True
+
+
+def offer_request(worker: User, exposure: Exposure) -> SupportRequest | None:
+    """The request the worker's yes to this incident's offer made (None if it is gone)."""
+    return db.session.scalar(
+        sa.select(SupportRequest)
+        .where(SupportRequest.exposure_id == exposure.id, SupportRequest.worker_id == worker.id)
+        .order_by(SupportRequest.id)
+        .limit(1)
+    )
 
 
 def decline_offer(exposure: Exposure) -> bool:

@@ -18,6 +18,9 @@ from portal.wellbeing import exposure_service as svc
 from portal.wellbeing.access import exposure_or_404
 from portal.wellbeing.care import care_offer
 from portal.wellbeing.exposure_forms import ExposureForm
+from portal.wellbeing.requests import after_incident_urgency
+from portal.wellbeing.support_alerts import alert_on_call
+from portal.wellbeing.support_service import offer_promise, promise_text
 
 
 @bp.route("/exposures")
@@ -74,7 +77,19 @@ def exposure(exposure_id: int):
         shift=shift if shift is not None and shift.worker_id == current_user.id else None,
         severity_words=SEVERITY_WORDS,
         care=care_offer(current_user),
+        promise=_promise(found),
     )
+
+
+def _promise(exposure) -> str | None:
+    """When a counsellor or peer will reach out: the request's promise once the worker said
+    yes, the one a yes would make while the offer stands (same day for severity 5)."""
+    if exposure.offer_status == "accepted":
+        req = svc.offer_request(current_user, exposure)
+        return promise_text(req) if req is not None else None
+    if exposure.offer_status == "offered":
+        return offer_promise(after_incident_urgency(exposure.severity))
+    return None
 
 
 @bp.route("/exposures/<int:exposure_id>/offer/accept", methods=["POST"])
@@ -83,17 +98,19 @@ def exposure_offer_accept(exposure_id: int):
     """Yes to a talk after a critical incident: one urgent after-incident support request."""
     found = exposure_or_404(current_user, exposure_id)
     if ActionForm().validate_on_submit():
-        if svc.accept_offer(current_user, found):
+        req = svc.accept_offer(current_user, found)
+        if req is not None:
+            db.session.commit()  # the request stands whatever the alert does
+            alert_on_call(req)
             db.session.commit()
             flash(
                 "Thank you for saying yes. A counsellor or peer will reach out to you "
-                "within 72 hours.",
+                f"{promise_text(req)}.",
                 "success",
             )
         elif found.offer_status == "accepted":
-            flash(
-                "You have already asked for a talk. Someone will reach out within 72 hours.", "info"
-            )
+            flash("You have already asked for a talk. You can follow it on your support page.",
+                  "info")  # fmt: skip
     return redirect(url_for("wellbeing.exposure", exposure_id=found.id))
 
 

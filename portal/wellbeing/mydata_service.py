@@ -59,6 +59,7 @@ def everything(user: User) -> dict:
             "site": user.site.name if user.site else None,
             "job_title": user.job_title,
             "checkin_reminders": user.checkin_reminders,
+            "contact_phone": user.contact_phone,  # the private number, theirs to take away
             "created_at": _plain(user.created_at),
         },  # fmt: skip
         "shifts": [

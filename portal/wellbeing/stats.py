@@ -1,10 +1,12 @@
-"""Wellbeing aggregates for leaders and funders, suppressed per SPEC §5.
+"""Wellbeing aggregates for leaders and funders, suppressed per SPEC §5 and issue 16.
 
-Figures are grouped in SQL by a column of the worker (their home site for a leader, their
-organisation for a funder); each worker is in one group, so groups add up to the whole. Every
-figure carries the number of distinct people behind it and is published through
-portal.stats.suppression: fewer than SUPPRESSION_MIN people, or recoverable by subtraction from
-the total, and it is hidden.
+Figures are published only for whole calendar quarters that have ended, and always from one
+tree per funder: the funder's providers together, each provider, each provider's sites (a
+worker's home site). Every view (a leader's page with or without a site filter, a funder's page,
+their CSVs, report and API) shows nodes of that one tree, with one decision on what is hidden
+(``suppress_tree``), so no two views can be subtracted to recover a figure either hides: the
+date range cannot be moved a day (quarters are whole), a site filter shows the site's line of the
+provider's table, and a provider's total is the same on the leader's page and in the funder's.
 """
 
 from __future__ import annotations
@@ -22,68 +24,82 @@ from portal.models import (
     CounselingSlot,
     Exposure,
     Shift,
-    Site,
     SupportRequest,
     User,
+    UserRole,
 )
 from portal.models.wellbeing import CRITICAL_SEVERITY
-from portal.stats.suppression import SUPPRESSED, Cell, publish, suppress
+from portal.stats.suppression import Cell, suppress_tree
 from portal.timeutil import local_midnight_utc, local_zone
 
 METRICS = (
     "exposures", "exposures_per_100h", "critical_incidents", "who5_mean", "who5_low_share",
     "support_requests", "ack_median_hours", "counselling_sessions",
 )  # fmt: skip
-TOTAL = "All sites"
+ROOT = "all"
 
 
-@dataclass
-class WellbeingTable:
-    """Published figures by group and for all groups together; None means suppressed."""
+@dataclass(frozen=True)
+class Quarter:
+    """A calendar quarter of local dates, [start, end)."""
 
-    minimum: int
-    rows: dict[str, dict[str, object]]
-    total: dict[str, object]
-
-
-def wellbeing_by_site(organisation_id: int, start: date, end: date) -> WellbeingTable:
-    """One organisation's figures by its workers' home sites, for [start, end) local dates."""
-    sites = dict(
-        db.session.execute(
-            sa.select(Site.id, Site.name).where(Site.organisation_id == organisation_id)
-        ).all()
-    )
-    return wellbeing_table(User.site_id, [User.organisation_id == organisation_id],
-                           lambda sid: sites.get(sid, "No site"), start, end)  # fmt: skip
+    label: str  # "2026 Q1"
+    start: date
+    end: date
 
 
-def _seconds_between(later, earlier):
-    """Seconds from ``earlier`` to ``later`` as SQL, on SQLite and on PostgreSQL."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
-    return sa.extract("epoch", later - earlier)
+def quarter_of(day: date) -> Quarter:
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = date(day.year, first_month, 1)
+    end = date(day.year + 1, 1, 1) if first_month == 10 else date(day.year, first_month + 3, 1)
+    return Quarter(f"{day.year} Q{(first_month - 1) // 3 + 1}", start, end)
 
 
-def wellbeing_table(group, where: list, name, start: date, end: date, groups=(),
-                    worked_minutes: dict | None = None) -> WellbeingTable:  # fmt: skip
-    """Exposures (and per 100 shift-hours), critical incidents, WHO-5 mean and share at or below
-    50, support requests and the median hours to acknowledge them, counselling sessions: by
-    ``group`` (a User column), for workers matching ``where``, over [start, end) local dates.
-    ``name(key)`` labels a group; ``groups`` are listed even without data. Approved minutes
-    worked by group may be passed in ``worked_minutes`` when the caller has summed them already
-    (the funder's programme query has). Seven queries whatever the data (six with minutes)."""
+def published_quarters(start: date, end: date, today: date) -> list[Quarter]:
+    """The quarters [start, end) touches, whole, that have ended before ``today``."""
+    quarters = []
+    q = quarter_of(start)
+    while q.start < end and q.end <= today:
+        quarters.append(q)
+        q = quarter_of(q.end)
+    return quarters
+
+
+def site_node(organisation_id: int, site_id: int | None):
+    return ("site", organisation_id, site_id)
+
+
+def org_node(organisation_id: int):
+    return ("org", organisation_id)
+
+
+def wellbeing_tree(org_ids: list[int], quarters: list[Quarter]) -> dict[str, dict]:
+    """For each quarter (by label): {node: {metric: published value or None}} over the tree
+    ROOT -> ("org", id) -> ("site", id, site id) of the workers of ``org_ids``. Ten queries
+    whatever the data or the number of quarters (none without a quarter)."""
+    if not quarters:
+        return {}
     minimum = current_app.config["SUPPRESSION_MIN"]
     zone = local_zone()
-    lo, hi = local_midnight_utc(start, zone), local_midnight_utc(end, zone)
+    bounds = [local_midnight_utc(q.end, zone) for q in quarters]
+    lo, hi = local_midnight_utc(quarters[0].start, zone), bounds[-1]
+    where = [User.organisation_id.in_(org_ids)]
 
-    def grouped(columns, worker_col, moment, *extra):
-        query = (
-            sa.select(group, *columns)
-            .join(User, User.id == worker_col)
-            .where(*where, moment >= lo, moment < hi, *extra)
-            .group_by(group)
+    def bucket(moment):
+        return sa.case(*[(moment < b, i) for i, b in enumerate(bounds)],
+                       else_=len(bounds) - 1).label("bucket")  # fmt: skip
+
+    def grouped(columns, worker_col, moment, *extra, joins=()):
+        b = bucket(moment)
+        query = sa.select(b, User.organisation_id, User.site_id, *columns).join(
+            User, User.id == worker_col
         )
-        return {key: tuple(rest) for key, *rest in db.session.execute(query)}
+        for target, on in joins:
+            query = query.join(target, on)
+        query = query.where(*where, moment >= lo, moment < hi, *extra).group_by(
+            b, User.organisation_id, User.site_id
+        )
+        return {(int(q), o, s): tuple(rest) for q, o, s, *rest in db.session.execute(query)}
 
     critical = sa.or_(Exposure.severity >= CRITICAL_SEVERITY,
                       Exposure.category == "threatened_assaulted")  # fmt: skip
@@ -93,11 +109,8 @@ def wellbeing_table(group, where: list, name, start: date, end: date, groups=(),
          sa.func.count(sa.distinct(sa.case((critical, Exposure.worker_id))))],
         Exposure.worker_id, Exposure.occurred_at,
     )  # fmt: skip
-    if worked_minutes is None:
-        hours = grouped([sa.func.sum(Shift.worked_minutes)], Shift.worker_id, Shift.start_at,
-                        Shift.status == "approved")  # fmt: skip
-    else:
-        hours = {key: (minutes,) for key, minutes in worked_minutes.items()}
+    hours = grouped([sa.func.sum(Shift.worked_minutes)], Shift.worker_id, Shift.start_at,
+                    Shift.status == "approved")  # fmt: skip
     who5 = grouped(
         [sa.func.sum(CheckIn.score), sa.func.sum(sa.case((CheckIn.score <= 50, 1), else_=0)),
          sa.func.count(CheckIn.id), sa.func.count(sa.distinct(CheckIn.worker_id))],
@@ -107,87 +120,94 @@ def wellbeing_table(group, where: list, name, start: date, end: date, groups=(),
         [sa.func.count(SupportRequest.id), sa.func.count(sa.distinct(SupportRequest.worker_id))],
         SupportRequest.worker_id, SupportRequest.created_at,
     )  # fmt: skip
-    sessions = (
-        sa.select(group, sa.func.count(Booking.id), sa.func.count(sa.distinct(Booking.worker_id)))
-        .join(User, User.id == Booking.worker_id)
-        .join(CounselingSlot, CounselingSlot.id == Booking.slot_id)
-        .where(*where, CounselingSlot.start_at >= lo, CounselingSlot.start_at < hi,
-               Booking.status.in_(("booked", "completed")))
-        .group_by(group)
+    sessions = grouped(
+        [sa.func.count(Booking.id), sa.func.count(sa.distinct(Booking.worker_id))],
+        Booking.worker_id, CounselingSlot.start_at, Booking.status.in_(("booked", "completed")),
+        joins=[(CounselingSlot, CounselingSlot.id == Booking.slot_id)],
     )  # fmt: skip
-    counselling = {key: (n, people) for key, n, people in db.session.execute(sessions)}
-    ack, ack_total = _median_acknowledgement(group, where, lo, hi)
+    # every site with workers is a line, with data or not: a site whose workers logged nothing,
+    # hidden beside a published one, would show that one as the provider's whole (and its
+    # people as having nothing to report)
+    sites = {tuple(row) for row in db.session.execute(
+        sa.select(User.organisation_id, User.site_id).distinct()
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(*where, UserRole.role == "worker"))}  # fmt: skip
+    sites |= {(o, s) for _q, o, s in (*exposures, *hours, *who5, *support, *sessions)}
+    medians = _median_acknowledgement(where, lo, hi, bucket)
 
-    keys = {*groups, *exposures, *hours, *who5, *support, *counselling, *ack}
-    names = {key: name(key) for key in keys}
-    cells: dict[tuple[str, str], Cell] = {}
-    for key, label in names.items():
-        n, people, crit, crit_people = exposures.get(key, (0, 0, 0, 0))
-        minutes = (hours.get(key) or (0,))[0] or 0
-        total, low, count, wpeople = who5.get(key, (0, 0, 0, 0))
-        cells.update(_row(label, n, people, crit or 0, crit_people, minutes, total or 0,
-                          low or 0, count, wpeople, support.get(key, (0, 0)),
-                          ack.get(key, (None, 0)), counselling.get(key, (0, 0))))  # fmt: skip
-    sums = [sum(v[i] or 0 for v in exposures.values()) for i in range(4)]
-    minutes = sum((v[0] or 0) for v in hours.values())
-    w = [sum(v[i] or 0 for v in who5.values()) for i in range(4)]
-    s = tuple(sum(v[i] for v in support.values()) for i in range(2))
-    c = tuple(sum(v[i] for v in counselling.values()) for i in range(2))
-    total_cells = {
-        metric: cell
-        for (_label, metric), cell in _row(
-            TOTAL, *sums, minutes, *w, s, ack_total, c
-        ).items()
-    }
-    # Metrics of one group do not add up to anything: only columns have totals.
-    hidden_totals = {("col", m) for m, cell in total_cells.items() if cell.people < minimum}
-    hidden_totals |= {("row", label) for label in names.values()}
-    published = suppress(cells, minimum, hidden_totals)
-    rows: dict[str, dict[str, object]] = {}
-    for (label, metric), value in published.cells.items():
-        rows.setdefault(label, {})[metric] = value
-    total = {
-        m: (SUPPRESSED if ("col", m) in published.hidden_totals else publish(cell, minimum))
-        for m, cell in total_cells.items()
-    }
-    return WellbeingTable(minimum, dict(sorted(rows.items())), total)
+    tree = {}
+    for i, quarter in enumerate(quarters):
+        sums: dict = {}
+        for o in org_ids:
+            sums.setdefault(org_node(o), [0] * 13)
+        for o, s in sites:
+            line = [*exposures.get((i, o, s), (0, 0, 0, 0)), (hours.get((i, o, s)) or (0,))[0],
+                    *who5.get((i, o, s), (0, 0, 0, 0)), *support.get((i, o, s), (0, 0)),
+                    *sessions.get((i, o, s), (0, 0))]  # fmt: skip
+            line = [v or 0 for v in line]
+            sums[site_node(o, s)] = line
+            for up in (org_node(o), ROOT):
+                sums[up] = [a + b for a, b in zip(sums.get(up, [0] * 13), line, strict=True)]
+        sums.setdefault(ROOT, [0] * 13)
+        parent = {node: (ROOT if node[0] == "org" else org_node(node[1]))
+                  for node in sums if node != ROOT}  # fmt: skip
+        parent[ROOT] = None
+        cells = {node: _cells(line, medians.get((i, *node[1:]) if node != ROOT else (i,)))
+                 for node, line in sums.items()}  # fmt: skip
+        published = {m: suppress_tree({n: c[m] for n, c in cells.items()}, parent, minimum)
+                     for m in METRICS}  # fmt: skip
+        tree[quarter.label] = {n: {m: published[m][n] for m in METRICS} for n in cells}
+    return tree
 
 
-def _row(label, n, people, crit, crit_people, minutes, who5_sum, who5_low, who5_count,
-         who5_people, support, ack, counselling) -> dict[tuple[str, str], Cell]:  # fmt: skip
-    """One line's cells from its raw sums."""
+def _seconds_between(later, earlier):
+    """Seconds from ``earlier`` to ``later`` as SQL, on SQLite and on PostgreSQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+    return sa.extract("epoch", later - earlier)
+
+
+def _cells(line, median) -> dict[str, Cell]:
+    """One node's cells from its sums: exposures (n, people, critical, critical people), minutes
+    worked, WHO-5 (sum, at or below 50, count, people), support (n, people), sessions (n,
+    people); ``median`` is (seconds, people) or None."""
+    n, people, crit, crit_people, minutes, who5_sum, who5_low, who5_count, who5_people, \
+        support, support_people, sessions, session_people = line
     h = minutes / 60
-    median, ack_people = ack
+    seconds, ack_people = median or (None, 0)
     return {
-        (label, "exposures"): Cell(n, people),
-        (label, "exposures_per_100h"): Cell(round(n / h * 100, 2) if h else 0, people),
-        (label, "critical_incidents"): Cell(crit, crit_people),
-        (label, "who5_mean"): Cell(round(who5_sum / who5_count, 1) if who5_count else 0,
-                                   who5_people),
-        (label, "who5_low_share"): Cell(
+        "exposures": Cell(n, people),
+        "exposures_per_100h": Cell(round(n / h * 100, 2) if h else 0, people),
+        "critical_incidents": Cell(crit, crit_people),
+        "who5_mean": Cell(round(who5_sum / who5_count, 1) if who5_count else 0, who5_people),
+        "who5_low_share": Cell(
             round(who5_low / who5_count * 100, 1) if who5_count else 0, who5_people
         ),
-        (label, "support_requests"): Cell(*support),
-        (label, "ack_median_hours"): Cell(
-            round(median / 3600, 1) if median is not None else 0, ack_people
+        "support_requests": Cell(support, support_people),
+        "ack_median_hours": Cell(
+            round(seconds / 3600, 1) if seconds is not None else 0, ack_people
         ),
-        (label, "counselling_sessions"): Cell(*counselling),
-    }  # fmt: skip
+        "counselling_sessions": Cell(sessions, session_people),
+    }
 
 
-def _median_acknowledgement(group, where, lo, hi):
+def _median_acknowledgement(where, lo, hi, bucket) -> dict[tuple, tuple]:
     """Median seconds from a support request to its acknowledgement, and the people behind it:
-    by group, and over all groups (two queries, the median found with window functions)."""
+    keyed (quarter,), (quarter, organisation) and (quarter, organisation, site); three queries,
+    the median found with window functions."""
     delta = _seconds_between(SupportRequest.acknowledged_at, SupportRequest.created_at)
-
-    def medians(partition):
+    q = bucket(SupportRequest.created_at)
+    levels = [(), (User.organisation_id,), (User.organisation_id, User.site_id)]
+    found: dict[tuple, tuple] = {}
+    for level in levels:
+        keys = [q, *level]
         ranked = (
             sa.select(
-                group.label("grp"),
+                *(k.label(f"k{i}") for i, k in enumerate(keys)),
                 SupportRequest.worker_id.label("worker"),
                 delta.label("delta"),
-                sa.func.row_number().over(partition_by=partition, order_by=delta).label("rn"),
-                sa.func.count().over(partition_by=partition).label("n"),
+                sa.func.row_number().over(partition_by=keys, order_by=delta).label("rn"),
+                sa.func.count().over(partition_by=keys).label("n"),
             )
             .join(User, User.id == SupportRequest.worker_id)
             .where(*where, SupportRequest.created_at >= lo, SupportRequest.created_at < hi,
@@ -195,17 +215,13 @@ def _median_acknowledgement(group, where, lo, hi):
             .subquery()
         )  # fmt: skip
         middle = sa.and_(ranked.c.rn >= (ranked.c.n + 1) // 2, ranked.c.rn <= (ranked.c.n + 2) // 2)
-        return ranked, sa.func.avg(sa.case((middle, ranked.c.delta))), sa.func.count(
-            sa.distinct(ranked.c.worker)
-        )
-
-    ranked, median, people = medians(group)
-    by_group = {
-        key: (float(m) if m is not None else None, p)
-        for key, m, p in db.session.execute(
-            sa.select(ranked.c.grp, median, people).group_by(ranked.c.grp)
-        )
-    }
-    ranked, median, people = medians(None)
-    m, p = db.session.execute(sa.select(median, people)).one()
-    return by_group, (float(m) if m is not None else None, p)
+        columns = [ranked.c[f"k{i}"] for i in range(len(keys))]
+        query = sa.select(
+            *columns,
+            sa.func.avg(sa.case((middle, ranked.c.delta))),
+            sa.func.count(sa.distinct(ranked.c.worker)),
+        ).group_by(*columns)
+        for *key, m, people in db.session.execute(query):
+            key[0] = int(key[0])
+            found[tuple(key)] = (float(m) if m is not None else None, people)
+    return found

@@ -1,5 +1,6 @@
-"""Views: /support (the worker's requests), /support/new, /support/<id> (+ cancel), and the
-counsellors' /support/queue with acknowledge, notes, schedule and close.
+"""Views: /support (the worker's requests), /support/new, /support/<id> (+ cancel), the
+counsellors' /support/queue with acknowledge, notes, schedule and close, and
+/support/contact-number (a worker's or counsellor's private number).
 
 Only the worker who asked and the counsellors of their organisation reach a request; everyone
 else gets 404. A counsellor's read is audited by request_or_404; the views commit it.
@@ -11,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from portal import phone
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.models import CONTACT_METHODS, URGENCIES, SupportRequest
@@ -19,7 +21,8 @@ from portal.timeutil import local_today, local_zone, to_local, utcnow
 from portal.wellbeing import bp
 from portal.wellbeing import support_service as svc
 from portal.wellbeing.access import own_or_404, request_or_404
-from portal.wellbeing.support_forms import NoteForm, ScheduleForm, SupportForm
+from portal.wellbeing.support_alerts import alert_on_call
+from portal.wellbeing.support_forms import ContactNumberForm, NoteForm, ScheduleForm, SupportForm
 
 EXPIRED = "The form expired. Please try again."
 
@@ -34,6 +37,9 @@ def support_words():
         "support_ago": svc.time_since,
         "support_first_name": svc.first_name,
         "support_when": svc.when_text,
+        "support_promise": svc.promise_text,
+        "support_overdue_words": svc.overdue_words,
+        "support_phone_text": phone.display,
         "support_urgencies": URGENCIES,
         "support_contacts": CONTACT_METHODS,
     }
@@ -55,15 +61,44 @@ def support_new():
     form = SupportForm(today=local_today(), kind=svc.query_kind(request.args.get("kind")))
     if form.validate_on_submit():
         try:
-            req = svc.ask(current_user, form.to_input(), source=source, today=form.today)
+            req, joined = svc.ask_or_join(current_user, form.to_input(), source, form.today)
         except svc.SupportError as exc:
             form.add_errors(exc.errors)
         else:
+            db.session.commit()  # the request stands whatever the alert does
+            alert_on_call(req)  # once per request: a joined one was alerted when first asked
             db.session.commit()
-            flash("Your request is with the counsellors. Only they and you can see it.", "success")
+            if joined:
+                flash("You already asked a few minutes ago: this was added to that open request, "
+                      "and the counsellors see it there.", "success")  # fmt: skip
+            else:
+                flash("Your request is with the counsellors. Only they and you can see it.",
+                      "success")  # fmt: skip
             return redirect(url_for("wellbeing.support_request", request_id=req.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("wellbeing/support_form.html", form=form, source=source), status
+    return render_template(
+        "wellbeing/support_form.html",
+        form=form,
+        source=source,
+        saved_phone=phone.display(current_user.contact_phone),
+    ), status
+
+
+@bp.route("/support/contact-number", methods=["GET", "POST"])
+@role_required("worker", "counselor")
+def support_phone():
+    """Keep, change or remove one's private number (a worker's is for counsellors only)."""
+    user = current_user._get_current_object()
+    form = ContactNumberForm(data={"contact_phone": phone.display(user.contact_phone)})
+    if form.validate_on_submit():
+        user.contact_phone = phone.normalise(form.contact_phone.data)
+        db.session.commit()
+        flash("Number saved." if user.contact_phone else "Number removed.", "success")
+        return redirect(url_for("wellbeing.support_phone"))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "wellbeing/support_phone.html", form=form, counsellor=user.has_role("counselor")
+    ), status
 
 
 @bp.route("/support/queue")
@@ -74,7 +109,11 @@ def support_queue():
     page = db.paginate(
         svc.queue_select(current_user, closed=closed), per_page=svc.PER_PAGE, error_out=False
     )
-    return render_template("wellbeing/support_queue.html", page=page, closed=closed, now=utcnow())
+    now = utcnow()
+    overdue_ids = set() if closed else {r.id for r in page.items if svc.is_overdue(r, now)}
+    return render_template(
+        "wellbeing/support_queue.html", page=page, closed=closed, now=now, overdue_ids=overdue_ids
+    )
 
 
 @bp.route("/support/<int:request_id>")
@@ -195,6 +234,7 @@ def _request_page(req, note_form=None, schedule_form=None, status=200):
     """The request's page, for its worker or for a counsellor."""
     owner = req.worker_id == current_user.id
     counsellor = not owner and current_user.has_role("counselor")
+    now = utcnow()
     if schedule_form is None:
         schedule_form = ScheduleForm(formdata=None)
         if req.scheduled_for is not None:
@@ -207,7 +247,9 @@ def _request_page(req, note_form=None, schedule_form=None, status=200):
         counsellor=counsellor,
         notes=svc.notes_of(req),
         checkin_url=_checkin_url(req),
+        contact_phone=svc.contact_number_for(req, current_user),
         note_form=note_form or NoteForm(formdata=None),
         schedule_form=schedule_form,
-        now=utcnow(),
+        now=now,
+        overdue=svc.is_overdue(req, now),
     ), status

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal import phone
 from portal.forms import ServiceForm, choices
 from portal.models import CONTACT_METHODS, SUPPORT_KINDS, URGENCIES
 from portal.shifts.forms import LocalDateField, LocalTimeField
@@ -44,14 +45,21 @@ class SupportForm(ServiceForm):
     contact_time = StringField(
         "When is a good time?",
         validators=[
-            InputRequired(message=svc.CONTACT_TIME_MISSING),
             Length(
                 max=svc.CONTACT_TIME_MAX,
                 message=f"Keep this under {svc.CONTACT_TIME_MAX} characters.",
             ),
         ],
-        description="For example: evenings after 6, or any time.",
+        description="For example: evenings after 6, or any time. Not needed for today, as soon "
+        "as possible.",
         render_kw={"autocomplete": "off", "maxlength": svc.CONTACT_TIME_MAX},
+    )
+    contact_phone = StringField(
+        "Your number for a call or a text",
+        validators=[Length(max=phone.PHONE_MAX, message=phone.PHONE_INVALID)],
+        description="Optional, kept on your account. Only the counsellors see it, and only on "
+        "a request where you choose a phone call or a text message.",
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": phone.PHONE_MAX},
     )
     wellness_date = OptionalDateField(
         "Day off (for a wellness day)",
@@ -75,6 +83,18 @@ class SupportForm(ServiceForm):
             "max": (today + timedelta(days=svc.WELLNESS_DAY_AHEAD)).isoformat(),
         }
 
+    def validate_contact_time(self, field) -> None:
+        """Required, except for "today, as soon as possible" (which asks for nothing more)."""
+        if self.urgency.data != "urgent" and not (field.data or "").strip():
+            raise ValidationError(svc.CONTACT_TIME_MISSING)
+
+    def validate_contact_phone(self, field) -> None:
+        """A blank number keeps the saved one; anything typed must be a phone number."""
+        try:
+            phone.normalise(field.data)
+        except phone.PhoneError as exc:
+            raise ValidationError(str(exc)) from exc
+
     def validate_wellness_date(self, field) -> None:
         """Required for a wellness day, today or later within the window; ignored otherwise."""
         if field.process_errors or self.kind.data != "wellness_day":
@@ -95,7 +115,26 @@ class SupportForm(ServiceForm):
             contact_time=self.contact_time.data or "",
             note=self.note.data or "",
             wellness_date=self.wellness_date.data,
+            contact_phone=(self.contact_phone.data or "").strip() or None,
         )
+
+
+class ContactNumberForm(ServiceForm):
+    """A private number: a worker's for counsellors to call or text, a counsellor's for alerts."""
+
+    contact_phone = StringField(
+        "Phone number",
+        validators=[Length(max=phone.PHONE_MAX, message=phone.PHONE_INVALID)],
+        description="For example (314) 555-0142. Leave it blank to remove the number.",
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": phone.PHONE_MAX},
+    )
+
+    def validate_contact_phone(self, field) -> None:
+        """Blank (removes the number) or a phone number."""
+        try:
+            phone.normalise(field.data)
+        except phone.PhoneError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class NoteForm(ServiceForm):

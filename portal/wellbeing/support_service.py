@@ -12,8 +12,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from portal import phone
 from portal.extensions import db
 from portal.models import (
     CONTACT_METHODS,
@@ -26,7 +28,7 @@ from portal.models import (
 )
 from portal.timeutil import NonexistentLocalTime, local_to_utc, local_today, to_local, utcnow
 from portal.wellbeing.access import checkin_visible_to_counsellors
-from portal.wellbeing.requests import create_request
+from portal.wellbeing.requests import contact_window, create_request
 
 NOTE_MAX = 2000
 CONTACT_TIME_MAX = 120
@@ -34,6 +36,8 @@ WELLNESS_DAY_AHEAD = 60  # days: a wellness day is asked for today or within the
 SCHEDULE_AHEAD = timedelta(days=366)
 PER_PAGE = 50
 CONTACT_TIME_MISSING = "Say when suits you, for example “evenings after 6” or “any time”."
+AS_SOON_AS_POSSIBLE = "As soon as possible"  # the contact time of an urgent request left blank
+VOICE_METHODS = ("phone", "text")  # the contact methods a counsellor needs the number for
 # Sources a link may set (?source=...); the rest are set by code (incident offers, check-ins).
 QUERY_SOURCES = ("worker", "care_offer")
 ACTIVE_STATUSES = ("open", "acknowledged", "scheduled")
@@ -68,6 +72,8 @@ class SupportInput:
     contact_time: str = ""
     note: str = ""
     wellness_date: date | None = None
+    # A private number typed on the form (saved on the account); None leaves the saved one.
+    contact_phone: str | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def refuse(self, name: str, message: str) -> None:
@@ -99,7 +105,9 @@ def check_input(data: SupportInput, today: date) -> None:
     if data.contact_method not in CONTACT_METHODS:
         data.refuse("contact_method", "Choose how you would like to be contacted.")
     data.contact_time = (data.contact_time or "").strip()
-    if not data.contact_time:
+    if not data.contact_time and data.urgency == "urgent":
+        data.contact_time = AS_SOON_AS_POSSIBLE  # "today, as soon as possible" asks nothing more
+    elif not data.contact_time:
         data.refuse("contact_time", CONTACT_TIME_MISSING)
     elif len(data.contact_time) > CONTACT_TIME_MAX:
         data.refuse("contact_time", f"Keep this under {CONTACT_TIME_MAX} characters.")
@@ -110,6 +118,11 @@ def check_input(data: SupportInput, today: date) -> None:
         check_wellness_date(data, today)
     else:
         data.wellness_date = None  # only a wellness day has a date
+    if data.contact_phone is not None:
+        try:
+            data.contact_phone = phone.normalise(data.contact_phone) or ""
+        except phone.PhoneError as exc:
+            data.refuse("contact_phone", str(exc))
 
 
 def check_wellness_date(data: SupportInput, today: date) -> None:
@@ -129,11 +142,35 @@ def check_wellness_date(data: SupportInput, today: date) -> None:
 def ask(
     worker: User, data: SupportInput, source: str = "worker", today: date | None = None
 ) -> SupportRequest:
-    """A worker asks for support: validated, then created through the one door."""
+    """A worker asks for support: validated, then created through the one door (or joined)."""
+    return ask_or_join(worker, data, source, today)[0]
+
+
+def ask_or_join(
+    worker: User,
+    data: SupportInput,
+    source: str = "worker",
+    today: date | None = None,
+    now: datetime | None = None,
+) -> tuple[SupportRequest, bool]:
+    """Ask for support; (the request, True) when an urgent one joined the worker's open urgent
+    request of the last few minutes (SUPPORT_URGENT_JOIN_MINUTES) instead of making another.
+
+    A number typed on the form is kept on the worker's account (blank keeps the saved one).
+    """
+    now = now or utcnow()
     check_input(data, today or local_today())
     if data.errors:
         raise SupportError(data.errors)
-    return create_request(
+    if data.contact_phone:
+        worker.contact_phone = data.contact_phone
+    if data.urgency == "urgent" and data.kind != "wellness_day":
+        _lock_worker(worker)  # a double tap on two connections joins as well (PostgreSQL)
+        recent = urgent_to_join(worker, now)
+        if recent is not None:
+            join(recent, data, now)
+            return recent, True
+    req = create_request(
         worker,
         data.kind,
         urgency=data.urgency,
@@ -142,7 +179,48 @@ def ask(
         note=data.note,
         source=query_source(source),
         wellness_date=data.wellness_date,
+        now=now,
     )
+    return req, False
+
+
+def _lock_worker(worker: User) -> None:
+    """Serialise one worker's urgent requests (PostgreSQL row lock; SQLite writers queue)."""
+    db.session.execute(sa.select(User.id).where(User.id == worker.id).with_for_update())
+
+
+def join_window() -> timedelta:
+    """How recent an open urgent request must be for a new urgent one to join it."""
+    return timedelta(minutes=current_app.config.get("SUPPORT_URGENT_JOIN_MINUTES", 15))
+
+
+def urgent_to_join(worker: User, now: datetime) -> SupportRequest | None:
+    """The worker's newest urgent request still in progress, asked within the join window."""
+    return db.session.scalar(
+        sa.select(SupportRequest)
+        .where(
+            SupportRequest.worker_id == worker.id,
+            SupportRequest.urgency == "urgent",
+            SupportRequest.kind != "wellness_day",
+            SupportRequest.status.in_(ACTIVE_STATUSES),
+            SupportRequest.created_at >= now - join_window(),
+        )
+        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())
+        .limit(1)
+    )
+
+
+def join(req: SupportRequest, data: SupportInput, now: datetime) -> None:
+    """Add a second ask to an open request: nothing typed is lost, the newest way to reach the
+    worker wins, and the promise (and the one alert) stay the first request's."""
+    said = [f"Added {to_local(now):%H:%M}"]
+    if data.kind != req.kind:
+        said.append(f"asked for: {SUPPORT_KINDS.get(data.kind, data.kind)}")
+    if (data.contact_method, data.contact_time) != (req.contact_method, req.contact_time):
+        said.append(f"contact: {CONTACT_METHODS.get(data.contact_method)}, {data.contact_time}")
+        req.contact_method, req.contact_time = data.contact_method, data.contact_time
+    line = " · ".join(said) + (f": {data.note}" if data.note else "")
+    req.note = f"{req.note}\n\n{line}" if req.note else line
 
 
 # --- listing ----------------------------------------------------------------------------------
@@ -273,7 +351,64 @@ def when_text(moment: datetime, zone: ZoneInfo | None = None) -> str:
     return f"{local:%a %b %-d} at {local:%H:%M}"
 
 
-def next_step(req: SupportRequest) -> str:
+def due_at(req: SupportRequest) -> datetime:
+    """When contact was promised by (worked out for requests older than the promise column)."""
+    return req.contact_due_at or req.created_at + contact_window(req.urgency)
+
+
+def is_overdue(req: SupportRequest, now: datetime | None = None) -> bool:
+    """Still waiting for a counsellor to take it after the contact time it promised."""
+    return req.status == "open" and (now or utcnow()) > due_at(req)
+
+
+def promise_words(
+    due: datetime, window: timedelta, now: datetime | None = None, zone: ZoneInfo | None = None
+) -> str:
+    """The promise as a worker reads it: "today, by 14:00", "by 02:00 tomorrow", or "within 72
+    hours, by Sun Dec 6 at 11:46" (windows of a day or more)."""
+    local, today = to_local(due, zone), to_local(now or utcnow(), zone).date()
+    if window < timedelta(days=1):
+        if local.date() == today:
+            return f"today, by {local:%H:%M}"
+        if local.date() == today + timedelta(days=1):
+            return f"by {local:%H:%M} tomorrow"
+        return f"by {when_text(due, zone)}"
+    hours = int(window.total_seconds() // 3600)
+    span = f"{hours // 24} days" if hours % 24 == 0 and hours > 72 else f"{hours} hours"
+    return f"within {span}, by {when_text(due, zone)}"
+
+
+def promise_text(req: SupportRequest, now: datetime | None = None) -> str:
+    """The contact this request promised, in the worker's words (see promise_words)."""
+    return promise_words(due_at(req), due_at(req) - req.created_at, now)
+
+
+def offer_promise(urgency: str, now: datetime | None = None) -> str:
+    """What a yes to an offer made now would promise (the same words the request will show)."""
+    now = now or utcnow()
+    return promise_words(now + contact_window(urgency), contact_window(urgency), now)
+
+
+def overdue_words(req: SupportRequest, now: datetime | None = None) -> str:
+    """How far past its promise a request is: "Overdue by 25 min", "Overdue by 3 h"."""
+    late = time_since(due_at(req), now)
+    return "Overdue by " + late.removesuffix(" ago") if late != "just now" else "Overdue"
+
+
+def contact_number_for(req: SupportRequest, viewer: User) -> str | None:
+    """The worker's private number, for a counsellor of their organisation (never their own
+    request) and only where the worker chose a call or a text; None for everyone else."""
+    if (
+        req.contact_method not in VOICE_METHODS
+        or viewer.id == req.worker_id
+        or not viewer.has_role("counselor")
+        or viewer.organisation_id != req.organisation_id
+    ):
+        return None
+    return req.worker.contact_phone or None
+
+
+def next_step(req: SupportRequest, now: datetime | None = None) -> str:
     """What happens next, said to the worker who asked."""
     how = CONTACT_PHRASES.get(req.contact_method, "")
     who = first_name(req.counselor) or "A counsellor"
@@ -285,14 +420,17 @@ def next_step(req: SupportRequest) -> str:
         return f"{who} will be in touch {how} on {when_text(req.scheduled_for)}."
     if req.status in ("acknowledged", "scheduled"):
         return f"{who} has your request and will contact you {how} to arrange a time."
+    promise = promise_text(req, now)
     if req.kind == "wellness_day":
-        return f"A counsellor will pick this up and contact you {how} about your day off."
+        return (
+            f"A counsellor will pick this up and contact you {how} about your day off, {promise}."
+        )
     if req.urgency == "urgent":
         return (
-            f"Urgent requests are picked up first. A counsellor will contact you {how}. "
-            "If you need someone right now, call or text 988."
+            f"Urgent requests are picked up first. A counsellor will contact you {how}, "
+            f"{promise}. If you need someone right now, call or text 988."
         )
-    return f"A counsellor will pick this up and contact you {how}."
+    return f"A counsellor will pick this up and contact you {how}, {promise}."
 
 
 # --- the worker's move ------------------------------------------------------------------------

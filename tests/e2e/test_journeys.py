@@ -277,3 +277,46 @@ def test_counsellor_acknowledges_a_support_request(sign_in, page, browse, live_s
     expect(page.locator(".badge").first).to_have_text("A counsellor has it")
     expect(page.locator("dl.details")).to_contain_text("Mara Quinlan")
     expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+
+
+def test_an_urgent_request_at_night_asks_for_nothing_more(sign_in, page, browse, live_server):
+    """Today, as soon as possible: the form hides what does not apply (the day off, a good time),
+    shows the number field for a call, and the counsellor sees that number on the request."""
+    email, name = live_server.facts["colleagues"][5]
+    sign_in(page, email)
+    page.goto("/support/new")
+    day_off = page.get_by_label("Day off (for a wellness day)")
+    good_time = page.get_by_label("When is a good time?")
+    number = page.get_by_label("Your number for a call or a text")
+    expect(day_off).to_be_hidden()
+    kinds = page.get_by_role("group", name="What would help?")
+    kinds.get_by_label("A paid wellness day").check()
+    expect(day_off).to_be_visible()
+    kinds.get_by_label("A talk after an incident").check()
+    expect(day_off).to_be_hidden()
+    expect(good_time).to_be_visible()
+    page.get_by_role("group", name="How soon?").get_by_label("Today, as soon as possible").check()
+    expect(good_time).to_be_hidden()
+    expect(number).to_be_hidden()
+    page.get_by_role("group", name="How should someone contact you?").get_by_label(
+        "Phone call"
+    ).check()
+    expect(number).to_be_visible()
+    number.fill("314 555 0177")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator(".badge").first).to_have_text("Waiting for a counsellor")
+    expect(page.locator("#next-heading + p")).to_contain_text(
+        re.compile(r"by phone, (today, by|by \d\d:\d\d tomorrow)")
+    )
+    request_path = browse.path(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "counselor")
+    page.goto("/support/queue")
+    card = page.locator(f'li.card:has(a[href="{request_path}"])')
+    expect(card).to_contain_text(f"A talk after an incident: {name}")
+    expect(card).to_contain_text("Contact promised")
+    expect(card).not_to_contain_text("555-0177")  # the queue never shows the number
+    page.goto(request_path)
+    expect(page.locator("dl.details")).to_contain_text("(314) 555-0177")

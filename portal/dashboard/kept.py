@@ -1,0 +1,86 @@
+"""Dashboard figures kept for a few minutes, per viewer's organisation and range (issue 14).
+
+A funder's figures for a year of every provider cost hundreds of milliseconds of SQL; sixteen
+people of one funder opening the dashboard at once would queue for seconds. The figures are
+therefore worked out once per (who is looking: leader's organisation or funder, range, site,
+parts, local day, suppression minimum) and kept for ``DASHBOARD_KEEP_SECONDS`` (default 300);
+every page, printable report, CSV and API answer in that time shows the same cells, with the time
+they were worked out. 0 keeps nothing (the test suite's default).
+
+The key always holds the viewer's organisation, so a view never receives figures of another
+organisation; the store is per process (each gunicorn worker works a range out once), bounded
+in size, oldest dropped first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from portal.timeutil import utcnow
+
+EXTENSION = "fairshift.kept_figures"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Figures and when they were worked out (UTC)."""
+
+    value: Any
+    worked_out_at: datetime
+    expires: float  # on the store's monotonic clock
+
+
+class KeptFigures:
+    """A small, thread-safe store of results that expire ``seconds`` after they are made."""
+
+    def __init__(self, seconds: int, size: int = 256, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.size = size
+        self.clock = clock
+        self._items: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Kept:
+        """The kept result for ``key``, or ``make()`` worked out now (and kept)."""
+        if self.seconds <= 0:
+            return Kept(make(), utcnow(), 0.0)
+        now = self.clock()
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept.expires > now:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return kept
+        # Worked out outside the lock: a slow range must not hold up another viewer's.
+        kept = Kept(make(), utcnow(), now + self.seconds)
+        with self._lock:
+            self.misses += 1
+            self._items[key] = kept
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return kept
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def store() -> KeptFigures:
+    """This application's store, made on first use from its configuration."""
+    extensions = current_app.extensions
+    kept = extensions.get(EXTENSION)
+    if kept is None:
+        kept = extensions.setdefault(
+            EXTENSION, KeptFigures(int(current_app.config.get("DASHBOARD_KEEP_SECONDS", 0)))
+        )
+    return kept
