@@ -200,3 +200,12 @@ def test_a_store_that_keeps_nothing_works_out_every_time():
     values = iter([1, 2])
     assert store.get("a", lambda: next(values)).value == 1
     assert store.get("a", lambda: next(values)).value == 2
+
+
+def test_kept_tables_link_their_downloads_to_each_views_own_query(client, auth, world, clock):
+    auth.as_role("leader")
+    first = client.get("/dashboard", query_string=RANGE).get_data(as_text=True)
+    assert "programme-months.csv?from=2026-01-01&amp;to=2026-02-28" in first
+    swapped = client.get("/dashboard?to=2026-02-28&from=2026-01-01").get_data(as_text=True)
+    assert "programme-months.csv?to=2026-02-28&amp;from=2026-01-01" in swapped
+    assert "programme-months.csv?from=" not in swapped

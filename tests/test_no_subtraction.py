@@ -99,7 +99,7 @@ def test_no_two_published_tables_subtract_to_a_small_figure(app, world, people):
             area = scopes(world)
             for who, user_id, args in viewers(app, world, b_leader):
                 user = db.session.get(User, user_id)
-                _rng, _sites, tables, _at = service.viewer_tables(user, args, TODAY)
+                tables = service.viewer_tables(user, args, TODAY).tables
                 table = tables["wellbeing"]
                 col = table.columns.index("Exposures")
                 for row in table.rows:

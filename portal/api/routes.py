@@ -55,7 +55,7 @@ def no_store(response):
 def _stats(part: str, keys: tuple[str, ...]):
     """The viewer's dashboard tables of one part, among ``keys``, in the dashboard's order."""
     try:
-        rng, _sites, tables, worked_out_at = dashboard.viewer_tables(
+        rng, _sites, tables, worked_out_at, _key = dashboard.viewer_tables(
             g.api_user, request.args, local_today(), parts=(part,)
         )
     except dashboard.RangeError as error:

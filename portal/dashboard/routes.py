@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.dashboard import bp, service
+from portal.dashboard.kept import store
 from portal.extensions import db
 from portal.models import Organisation
 from portal.permissions import role_required
@@ -32,6 +34,21 @@ def _age(figures: service.Figures) -> dict | None:
     }
 
 
+def _tables_html(figures: service.Figures) -> Markup:
+    """The tables as HTML, kept with the figures they show (a funder's hundred providers are a
+    thousand table rows, which cost more to render than the kept figures cost to read)."""
+    query = request.query_string.decode()
+
+    def render() -> Markup:
+        # an autoescaped template of our own: its output is HTML already
+        return Markup(render_template("dashboard/_tables.html", tables=figures.tables,  # noqa: S704
+                                      query=query))  # fmt: skip
+
+    if not figures.key:
+        return render()
+    return store().get(("html", figures.key, figures.worked_out_at, query), render).value
+
+
 def _refused(error: service.RangeError):
     """The dashboard with the filter form, the default range and why the request was refused."""
     rng = service.default_range(local_today())
@@ -49,7 +66,7 @@ def index():
         return _refused(error)
     return render_template("dashboard/index.html", error=None, rng=figures.rng,
                            sites=figures.sites, tables=figures.tables, age=_age(figures),
-                           args=request.args)  # fmt: skip
+                           tables_html=_tables_html(figures), args=request.args)  # fmt: skip
 
 
 @bp.route("/dashboard/report")
@@ -58,7 +75,7 @@ def report():
     """The dashboard as a printable report (US Letter or A4) with its headline figures."""
     paper = request.args.get("paper") if request.args.get("paper") in ("a4", "letter") else "letter"
     try:
-        rng, sites, tables, _at = figures = _tables()
+        rng, sites, tables, _at, _key = figures = _tables()
     except service.RangeError as error:
         return _refused(error)
     return render_template(
@@ -78,7 +95,7 @@ def table_csv():
     """One of the dashboard's tables, with the same parameters, as CSV."""
     name = request.url_rule.rule.removeprefix("/dashboard/").removesuffix(".csv")
     try:
-        rng, _sites, tables, _at = _tables()
+        rng, _sites, tables, _at, _key = _tables()
     except service.RangeError as error:
         return Response(str(error) + "\n", status=422, mimetype="text/plain")
     if name not in tables:

@@ -449,6 +449,7 @@ class Figures(NamedTuple):
     sites: dict[int, str]
     tables: dict[str, Table]
     worked_out_at: datetime
+    key: tuple = ()  # what the tables were kept under (kept.py), for keeping their rendering
 
 
 def viewer_tables(user, args, today: date, parts=PARTS) -> Figures:
@@ -461,19 +462,15 @@ def viewer_tables(user, args, today: date, parts=PARTS) -> Figures:
         organisation_id = user.organisation_id
         sites = organisation_sites(organisation_id)
         rng = parse_range(args, today, set(sites))
-        kept = store().get(
-            ("leader", organisation_id, rng.start, rng.end, rng.site_id, tuple(parts), today,
-             minimum, tuple(sorted(sites.items()))),
-            lambda: leader_tables(organisation_id, rng, today, sites, parts),
-        )  # fmt: skip
-        return Figures(rng, sites, kept.value, kept.worked_out_at)
+        key = ("leader", organisation_id, rng.start, rng.end, rng.site_id, tuple(parts), today,
+               minimum, tuple(sorted(sites.items())))  # fmt: skip
+        kept = store().get(key, lambda: leader_tables(organisation_id, rng, today, sites, parts))
+        return Figures(rng, sites, kept.value, kept.worked_out_at, key)
     funder_id = user.organisation_id
     rng = parse_range(args, today)
-    kept = store().get(
-        ("funder", funder_id, rng.start, rng.end, None, tuple(parts), today, minimum),
-        lambda: funder_tables(funder_id, rng, today, parts),
-    )
-    return Figures(rng, {}, kept.value, kept.worked_out_at)
+    key = ("funder", funder_id, rng.start, rng.end, None, tuple(parts), today, minimum)
+    kept = store().get(key, lambda: funder_tables(funder_id, rng, today, parts))
+    return Figures(rng, {}, kept.value, kept.worked_out_at, key)
 
 
 def headline(tables: dict[str, Table]) -> dict[str, object]:

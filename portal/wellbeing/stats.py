@@ -23,7 +23,7 @@ from portal.models import (
     CheckIn,
     CounselingSlot,
     Exposure,
-    Shift,
+    ShiftDayTotal,
     SupportRequest,
     User,
     UserRole,
@@ -109,8 +109,20 @@ def wellbeing_tree(org_ids: list[int], quarters: list[Quarter]) -> dict[str, dic
          sa.func.count(sa.distinct(sa.case((critical, Exposure.worker_id))))],
         Exposure.worker_id, Exposure.occurred_at,
     )  # fmt: skip
-    hours = grouped([sa.func.sum(Shift.worked_minutes)], Shift.worker_id, Shift.start_at,
-                    Shift.status == "approved")  # fmt: skip
+    # approved hours from the daily totals (by the shift's site, which is the worker's own but
+    # for shifts logged elsewhere): a year of a national programme is a million shifts
+    day_bucket = sa.case(*[(ShiftDayTotal.day < q.end, i) for i, q in enumerate(quarters)],
+                         else_=len(quarters) - 1).label("bucket")  # fmt: skip
+    hours = {
+        (int(q), o, s): (minutes,)
+        for q, o, s, minutes in db.session.execute(
+            sa.select(day_bucket, ShiftDayTotal.organisation_id, ShiftDayTotal.site_id,
+                      sa.func.sum(ShiftDayTotal.worked_minutes))
+            .where(ShiftDayTotal.organisation_id.in_(org_ids),
+                   ShiftDayTotal.day >= quarters[0].start, ShiftDayTotal.day < quarters[-1].end)
+            .group_by(day_bucket, ShiftDayTotal.organisation_id, ShiftDayTotal.site_id)
+        )
+    }  # fmt: skip
     who5 = grouped(
         [sa.func.sum(CheckIn.score), sa.func.sum(sa.case((CheckIn.score <= 50, 1), else_=0)),
          sa.func.count(CheckIn.id), sa.func.count(sa.distinct(CheckIn.worker_id))],
