@@ -41,7 +41,7 @@ class Kept:
 class KeptFigures:
     """A small, thread-safe store of results that expire ``seconds`` after they are made."""
 
-    def __init__(self, seconds: int, size: int = 256, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, seconds: int, size: int = 1024, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
         self.size = size
         self.clock = clock
