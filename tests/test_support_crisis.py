@@ -20,6 +20,7 @@ from portal.wellbeing import support_alerts
 from portal.wellbeing import support_service as svc
 from portal.wellbeing.requests import create_request
 from tests.factories import CHICAGO, email_for, make_user
+from tests.test_support import requests_of
 
 MARKER = "zq-crisis-words-8842"  # what a worker types: never in an alert
 NUMBER, SHOWN = "+13145550199", "(314) 555-0199"
@@ -70,19 +71,6 @@ def alert_events(app) -> list[AuditEvent]:
                 sa.select(AuditEvent)
                 .where(AuditEvent.action.startswith("support.alert"))
                 .order_by(AuditEvent.id)
-            )
-        )
-        db.session.expunge_all()
-        return rows
-
-
-def requests_of(app, worker_id: int) -> list[SupportRequest]:
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                sa.select(SupportRequest)
-                .where(SupportRequest.worker_id == worker_id)
-                .order_by(SupportRequest.id)
             )
         )
         db.session.expunge_all()
