@@ -38,6 +38,7 @@ PHONE = {"width": 360, "height": 780}
 PAGES = {
     "worker": [
         "/",
+        "/help",
         "/shifts",
         "/shifts/new",
         "/shifts/{shift}",
