@@ -12,6 +12,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Exposure, User
+from portal.timeutil import local_today
 from tests.factories import local, make_rate, make_shift, make_statement, make_user
 
 RANGE = {"from": "2026-01-01", "to": "2026-02-28"}
@@ -344,3 +345,16 @@ def test_large_figures_read_with_separators_and_download_plain(client, auth, app
     assert 'class="chart-value">1,200</text>' in html  # the chart of conflicts interrupted
     total = get_csv(client, "programme-months")[-1]
     assert total == ["Total", "1", "8.00", "1200", "1500", "0"]
+
+
+def test_a_range_without_an_ended_quarter_says_why_wellbeing_is_empty(client, auth, world, app):
+    with app.app_context():
+        today = local_today()
+    start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)  # this quarter: not ended
+    auth.as_role("leader")
+    rows = get_csv(client, "wellbeing", **{"from": start.isoformat(), "to": today.isoformat()})
+    assert rows == [rows[0]], "no quarter, no line"
+    page = client.get("/dashboard", query_string={"from": start.isoformat(),
+                                                  "to": today.isoformat()})  # fmt: skip
+    assert page.status_code == 200
+    assert "No calendar quarter in this range has ended yet" in page.get_data(as_text=True)

@@ -44,8 +44,6 @@ def _tables_html(figures: service.Figures) -> Markup:
         return Markup(render_template("dashboard/_tables.html", tables=figures.tables,  # noqa: S704
                                       query=query))  # fmt: skip
 
-    if not figures.key:
-        return render()
     return store().get(("html", figures.key, figures.worked_out_at, query), render).value
 
 

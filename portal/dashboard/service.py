@@ -449,7 +449,7 @@ class Figures(NamedTuple):
     sites: dict[int, str]
     tables: dict[str, Table]
     worked_out_at: datetime
-    key: tuple = ()  # what the tables were kept under (kept.py), for keeping their rendering
+    key: tuple  # what the tables were kept under (kept.py), for keeping their rendering
 
 
 def viewer_tables(user, args, today: date, parts=PARTS) -> Figures:
