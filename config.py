@@ -42,6 +42,9 @@ class Config:
     # Dashboard figures (page, report, CSV, API) are worked out once per viewer's organisation,
     # range and day and kept this long, with the time they were worked out shown; 0 keeps none.
     DASHBOARD_KEEP_SECONDS = _int("DASHBOARD_KEEP_SECONDS", 300)
+    # Worker pages (/, /pay, /shifts) kept per process under the organisation's data version
+    # (portal/kept_pages.py): a write shows at once; this bounds what changes with the clock.
+    PAGE_KEEP_SECONDS = _int("PAGE_KEEP_SECONDS", 60)
     ONCALL_PHONE = os.environ.get("ONCALL_PHONE", "(314) 555-0142")
     ONCALL_LABEL = os.environ.get("ONCALL_LABEL", "Provider on-call line")
     # Pay periods until HR configures a pay policy (pay issue): biweekly from a Sunday.
@@ -130,6 +133,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    PAGE_KEEP_SECONDS = 0  # tests/test_kept_pages.py turns it on
     DASHBOARD_KEEP_SECONDS = 0  # each test sees the figures of its own writes; kept.py's own
     # tests turn keeping on
 

@@ -43,6 +43,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     import portal.database  # noqa: F401 - registers the SQLite connection events
     import portal.models  # noqa: F401 - every model is known before mappers configure
     import portal.shifts.totals  # noqa: F401 - keeps the daily totals in step with shifts
+    import portal.versions  # noqa: F401 - bumps organisations' data versions on every write
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))

@@ -75,8 +75,7 @@ def test_a_second_view_reuses_the_pricing_and_a_new_shift_is_shown_at_once(
 
 days = st.integers(min_value=0, max_value=13)
 hours = st.integers(min_value=1, max_value=14)
-operations = st.lists(
-    st.one_of(
+pay_write = st.one_of(
         st.tuples(st.just("log"), days, st.sampled_from(["00:30", "09:00", "21:00"]), hours,
                   st.sampled_from(["approved", "submitted"]), st.sampled_from(sorted(SHIFT_TYPES))),
         st.tuples(st.just("longer"), st.integers(0, 20), st.integers(-3, 3)),
@@ -94,10 +93,8 @@ operations = st.lists(
         st.tuples(st.just("differential"), st.sampled_from(["0.75", "2.00"])),
         st.tuples(st.just("stipend"), st.sampled_from(sorted(SHIFT_TYPES)),
                   st.sampled_from(["15.00", "40.00"])),
-    ),
-    min_size=1,
-    max_size=12,
 )  # fmt: skip
+operations = st.lists(pay_write, min_size=1, max_size=12)
 
 
 def _pick(ids: list[int], n: int) -> Shift | None:

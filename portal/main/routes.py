@@ -7,6 +7,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from portal.extensions import db
+from portal.kept_pages import kept
 from portal.main import bp
 from portal.pay import fairness
 from portal.shifts import service as shift_service
@@ -14,9 +15,14 @@ from portal.timeutil import local_today
 from portal.wellbeing.care import care_offer
 from portal.wellbeing.support_service import wellness_days_off
 
+# The home panels whose figures are all the organisation's own records (the leader's fair-pay
+# trend reads snapshots, which no version bump follows): only these home pages are kept.
+KEPT_HOME_ROLES = frozenset({"worker", "supervisor", "counselor"})
+
 
 @bp.route("/")
 @login_required
+@kept(when=lambda user: user.roles <= KEPT_HOME_ROLES)
 def home():
     """The home page: each role's panel, the worker's and the supervisor's first."""
     worker = supervisor = fair_pay = None

@@ -20,6 +20,9 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20), default="provider")
     # The funder (an organisation of kind "funder") whose statistics include this provider.
     funded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    # Bumped in the transaction of every write to the organisation's records (portal.versions):
+    # kept worker pages are keyed by it, so a write makes them be worked out afresh.
+    data_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
 

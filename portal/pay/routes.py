@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user, login_required
 
+from portal.kept_pages import kept
 from portal.models import SHIFT_TYPES
 from portal.pay import bp
 from portal.pay import service as svc
@@ -13,6 +14,7 @@ from portal.permissions import role_required
 
 @bp.route("/pay")
 @role_required("worker")
+@kept
 def index():
     """This period so far, week by week and shift by shift; past statements; the year to date."""
     pay = svc.worker_pay(current_user)

@@ -684,16 +684,19 @@ def close_period(
     except sa.exc.IntegrityError as exc:
         raise PayError("This period is already closed. Nothing was changed.") from exc
     rows, paid_ids = [], []
+    mine = [organisation_id]  # the bulk writes below touch this organisation's records only
     for user, priced in preview.priced:
         rows.append(statement_row(closed.id, organisation_id, user.id, priced, policy))
         paid_ids.extend(s.id for s in priced.shifts)
         paid_ids.extend(s.id for s in priced.late_shifts)
     if rows:
-        db.session.execute(sa.insert(PayStatement), rows)
+        db.session.execute(
+            sa.insert(PayStatement), rows, execution_options={"bumps_organisations": mine}
+        )
     if paid_ids:
         db.session.execute(
             sa.update(Shift).where(Shift.id.in_(paid_ids)).values(paid_in_period_id=closed.id),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": False, "bumps_organisations": mine},
         )
     audit.record("pay_period.closed", "pay_periods", closed.id, actor=actor)
     return closed

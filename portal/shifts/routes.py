@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.forms import ActionForm, record_ids, requested_page
+from portal.kept_pages import kept
 from portal.models import Shift
 from portal.permissions import role_required
 from portal.shifts import bp
@@ -41,6 +42,7 @@ def _shift_form(shift=None) -> ShiftForm:
 
 @bp.route("/shifts")
 @role_required("worker")
+@kept
 def index():
     """The worker's shifts, newest first, paginated, optionally one month."""
     month_arg = request.args.get("month", "")
