@@ -415,7 +415,7 @@ def publish_week(supervisor: User, site: Site, week: date) -> list[OnCallPeriod]
                 OnCallPeriod.start_at < hi,
             )
             .order_by(OnCallPeriod.start_at)
-            .with_for_update()
+            .with_for_update(of=OnCallPeriod)
         )
     )
     now = utcnow()
