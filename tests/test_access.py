@@ -76,6 +76,7 @@ ROUTES = {
     "hr.add_differential": row("POST", "/hr/policy/differentials", hr=422),
     "hr.remove_differential": row("POST", "/hr/policy/differentials/{shift}/remove", hr=302),
     "hr.save_stipends": row("POST", "/hr/policy/stipends", hr=302),
+    "hr.save_on_call": row("POST", "/hr/policy/on-call", hr=422),
     "benchmarks.index": row("GET", "/hr/benchmarks/", hr=200),
     "benchmarks.import_csv": row("POST", "/hr/benchmarks/import", hr=422),
     "wellbeing.my_data": row("GET", "/my-data", default=200),

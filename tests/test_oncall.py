@@ -26,7 +26,9 @@ def mails(app) -> list[str]:
     folder = app.config["MAIL_DIR"]
     if not os.path.isdir(folder):
         return []
-    return [open(os.path.join(folder, n), encoding="utf-8").read() for n in sorted(os.listdir(folder))]
+    return [
+        open(os.path.join(folder, n), encoding="utf-8").read() for n in sorted(os.listdir(folder))
+    ]
 
 
 def next_week() -> tuple:
@@ -40,9 +42,11 @@ def make_period(worker_id, start, hours=12, status="published", site_id=None, **
     from portal.models import User
 
     worker = db.session.get(User, worker_id)
-    period = OnCallPeriod(organisation_id=worker.organisation_id, site_id=site_id or worker.site_id,
-                          worker_id=worker_id, start_at=start, end_at=start + timedelta(hours=hours),
-                          status=status, **fields)  # fmt: skip
+    period = OnCallPeriod(
+        organisation_id=worker.organisation_id, site_id=site_id or worker.site_id,
+        worker_id=worker_id, start_at=start, end_at=start + timedelta(hours=hours),
+        status=status, **fields,
+    )  # fmt: skip
     db.session.add(period)
     db.session.flush()
     return period.id
@@ -78,7 +82,9 @@ def test_supervisor_adds_publishes_and_the_worker_sees_it_and_is_mailed(client, 
     auth.as_role("supervisor")
     published = client.post(f"/oncall/rota/sites/{site}/publish?week={week.isoformat()}")
     assert published.status_code == 302
-    assert "Published 1 period; 1 worker was mailed." in text(client.get(published.headers["Location"]))
+    assert "Published 1 period; 1 worker was mailed." in text(
+        client.get(published.headers["Location"])
+    )
     sent = [m for m in mails(app) if "To: worker@a.example.org" in m]
     assert len(sent) == 1 and "You are on call at Dutchtown" in sent[0]
     auth.logout()
@@ -109,7 +115,8 @@ def test_bad_periods_are_refused_on_the_form_with_the_input_kept(client, auth, w
         assert 'role="alert"' in response.get_data(as_text=True)
         assert f'value="{sd.isoformat()}"' in response.get_data(as_text=True)
     bad = client.post(f"/oncall/rota/sites/{site}/periods",
-                      data={"worker_id": u["worker"], "start_day": "tomorrow", "start_time": "25:00",
+                      data={"worker_id": u["worker"], "start_day": "tomorrow",
+                            "start_time": "25:00",
                             "end_day": "", "end_time": "06:00"})  # fmt: skip
     assert bad.status_code == 422
     page = text(bad)
@@ -144,14 +151,22 @@ def test_inactive_worker_and_closed_pay_period_are_refused(client, auth, world, 
         gone = make_user("Gone A", "gone@a.example.org", {"worker"}, world["org"]["a"],
                          world["site"]["a1"], active=False).id  # fmt: skip
         today = datetime.now(CHICAGO).date()
-        db.session.add(PayPeriod(organisation_id=world["org"]["a"], start_date=today - timedelta(days=20),
+        db.session.add(PayPeriod(organisation_id=world["org"]["a"],
+                                 start_date=today - timedelta(days=20),
                                  end_date=today - timedelta(days=6)))  # fmt: skip
         db.session.commit()
     auth.as_role("supervisor")
     # an inactive worker is not offered (and not accepted)
-    assert add(client, world["site"]["a1"], week, gone, saturday, "18:00", saturday, "23:00").status_code == 422
+    assert (
+        add(
+            client, world["site"]["a1"], week, gone, saturday, "18:00", saturday, "23:00"
+        ).status_code
+        == 422
+    )
     past = datetime.now(CHICAGO).date() - timedelta(days=10)
-    response = add(client, world["site"]["a1"], week, world["user"]["worker"], past, "18:00", past, "23:00")
+    response = add(
+        client, world["site"]["a1"], week, world["user"]["worker"], past, "18:00", past, "23:00"
+    )
     assert response.status_code == 422 and "That pay period is closed" in text(response)
 
 
@@ -195,8 +210,10 @@ def test_swap_happy_path_asked_accepted_approved(client, auth, world, app):
     page = client.get(f"/oncall/periods/{pid}")
     assert page.status_code == 200 and "Worker2 A" in text(page)
     assert "Worker3 A" not in text(page)  # another site's worker is not offered
-    asked = client.post(f"/oncall/periods/{pid}/swap", data={"to_worker_id": u["worker2"],
-                                                             "reason": "My sister's wedding"})
+    asked = client.post(
+        f"/oncall/periods/{pid}/swap",
+        data={"to_worker_id": u["worker2"], "reason": "My sister's wedding"},
+    )
     assert asked.status_code == 302
     assert "Asked Worker2 A" in text(client.get("/oncall"))
     assert any("To: worker2@a.example.org" in m and "wedding" in m for m in mails(app))
@@ -224,9 +241,14 @@ def test_swap_happy_path_asked_accepted_approved(client, auth, world, app):
     with app.app_context():
         assert db.session.get(OnCallPeriod, pid).worker_id == u["worker2"]
         assert db.session.get(OnCallSwap, swap_id).status == "approved"
-        actions = [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
+        actions = [
+            e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        ]
     assert [a for a in actions if a.startswith("oncall.swap")] == [
-        "oncall.swap_asked", "oncall.swap_accepted", "oncall.swap_approved"]
+        "oncall.swap_asked",
+        "oncall.swap_accepted",
+        "oncall.swap_approved",
+    ]
     assert any("To: worker@a.example.org" in m and "approved" in m for m in mails(app))
     # approving twice says so and changes nothing
     twice = client.post(f"/oncall/swaps/{swap_id}/approve", follow_redirects=True)
@@ -256,7 +278,9 @@ def test_declines_and_withdrawals_leave_the_period_alone(client, auth, world, ap
     assert "no longer waiting for you" in text(late)
     with app.app_context():
         assert db.session.get(OnCallPeriod, pid).worker_id == u["worker"]
-        statuses = [s.status for s in db.session.scalars(sa.select(OnCallSwap).order_by(OnCallSwap.id))]
+        statuses = [
+            s.status for s in db.session.scalars(sa.select(OnCallSwap).order_by(OnCallSwap.id))
+        ]
     assert statuses == ["declined", "withdrawn"]
 
 
@@ -281,7 +305,9 @@ def test_a_started_period_cannot_be_swapped(client, auth, world, app):
     auth.as_role("worker")
     page = text(client.get(f"/oncall/periods/{pid}"))
     assert "has started" in page
-    response = client.post(f"/oncall/periods/{pid}/swap", data={"to_worker_id": world["user"]["worker2"]})
+    response = client.post(
+        f"/oncall/periods/{pid}/swap", data={"to_worker_id": world["user"]["worker2"]}
+    )
     assert response.status_code == 422 and "has started" in text(response)
 
 
@@ -292,7 +318,9 @@ def test_a_colleague_already_on_call_cannot_be_asked(client, auth, world, app):
         make_period(world["user"]["worker2"], start + timedelta(hours=2))
         db.session.commit()
     auth.as_role("worker")
-    response = client.post(f"/oncall/periods/{pid}/swap", data={"to_worker_id": world["user"]["worker2"]})
+    response = client.post(
+        f"/oncall/periods/{pid}/swap", data={"to_worker_id": world["user"]["worker2"]}
+    )
     assert response.status_code == 422 and "Worker2 A is already on call" in text(response)
     bogus = client.post(f"/oncall/periods/{pid}/swap", data={"to_worker_id": "99999"})
     assert bogus.status_code == 422
