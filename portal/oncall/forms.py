@@ -18,9 +18,9 @@ class PeriodForm(ServiceForm):
     worker_id = SelectField("Worker", coerce=record_id,
                             validators=[InputRequired("Choose a worker.")])  # fmt: skip
     start_day = LocalDateField("Starts on", validators=[InputRequired("Enter the start date.")])
-    start_time = LocalTimeField("At", validators=[InputRequired("Enter the start time.")])
+    start_time = LocalTimeField("Start time", validators=[InputRequired("Enter the start time.")])
     end_day = LocalDateField("Ends on", validators=[InputRequired("Enter the end date.")])
-    end_time = LocalTimeField("At", validators=[InputRequired("Enter the end time.")])
+    end_time = LocalTimeField("End time", validators=[InputRequired("Enter the end time.")])
     submit = SubmitField("Add to the rota")
 
     def __init__(self, *args, workers=(), **kwargs):
