@@ -60,6 +60,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         dashboard,
         hr,
         main,
+        oncall,
         pay,
         shifts,
         wellbeing,
@@ -69,6 +70,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(shifts.bp)
     app.register_blueprint(pay.bp)
+    app.register_blueprint(oncall.bp)
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(benchmarks.bp)

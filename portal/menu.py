@@ -16,6 +16,7 @@ from flask import request, url_for
 from markupsafe import Markup
 
 _HR_FAIR_PAY = ("hr.whatif", "hr.standards_page")
+_ONCALL_WORKER = ("oncall.index", "oncall.period")
 _ADMIN_ORGS = ("admin.organisations", "admin.new_organisation", "admin.edit_organisation")
 
 
@@ -49,6 +50,14 @@ def _admin_people(endpoint: str, blueprint: str) -> bool:
     return blueprint == "admin" and endpoint not in ("admin.audit_log", *_ADMIN_ORGS)
 
 
+def _oncall_rota(endpoint: str, blueprint: str) -> bool:
+    return blueprint == "oncall" and endpoint not in _ONCALL_WORKER
+
+
+def _oncall_worker(endpoint: str, _blueprint: str) -> bool:
+    return endpoint in _ONCALL_WORKER
+
+
 def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
@@ -58,6 +67,7 @@ MENU: tuple[Item, ...] = (
     Item("My shifts", "shifts.index", _roles("worker"),
          _on("shifts.index", "shifts.new", "shifts.show", "shifts.edit")),
     Item("My pay", "pay.index", _roles("worker"), _in("pay")),
+    Item("On call", "oncall.index", _roles("worker"), _oncall_worker),
     Item("Counselling", "counseling.index", _roles("worker"),
          _on("counseling.index", "counseling.booking", "counseling.reschedule")),
     Item("Wellbeing", "wellbeing.support", _roles("worker"), _in("wellbeing")),
@@ -69,6 +79,7 @@ MENU: tuple[Item, ...] = (
     Item("Availability", "counseling.availability", _roles("counselor"),
          _on("counseling.availability")),
     Item("Approve shifts", "shifts.review", _roles("supervisor"), _on("shifts.review")),
+    Item("On-call rota", "oncall.rota", _roles("supervisor"), _oncall_rota),
     Item("Pay & rates", "hr.index", _roles("hr"), _hr_pay),
     Item("Fair pay", "hr.fair_pay", _roles("hr"), _hr_fair_pay),
     Item("Benchmarks", "benchmarks.index", _roles("hr"), _in("benchmarks")),

@@ -36,6 +36,8 @@ from portal.extensions import db
 from portal.models import (
     MAX_SHIFT_HOURS,
     Engagement,
+    OnCallPeriod,
+    OnCallSwap,
     Organisation,
     PayDifferential,
     PayPolicy,
@@ -252,6 +254,7 @@ def seed_demo(now: datetime | None = None, left_open: int = 1) -> dict:
     _pay(rng, orgs, people, first_day - timedelta(days=30))
     _wellbeing(rng, people, rows, now)
     _counseling(people, now)
+    _on_call(people, sites, today, period, now, zone)
     closed = _close_past_periods(orgs, today, left_open)
     for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
         if org.kind == "provider":
@@ -436,6 +439,51 @@ CATEGORY_WEIGHTS = {
     "shooting_scene": 3, "witnessed_violence": 4, "hospital_bedside": 3, "death_notification": 2,
     "threatened_assaulted": 1, "child_victim": 1, "retaliation_mediation": 3, "other": 1,
 }  # fmt: skip
+
+
+def _on_call(people: dict, sites: dict, today: date, period, now: datetime, zone) -> None:
+    """The demo worker's site has a published night rota (18:00-06:00) for this week and next;
+    the demo worker was on call last night (in the open pay period, so /pay shows it) and a
+    colleague asks them to take one of next week's nights."""
+    from portal.oncall.service import week_of
+
+    demo = people["demo_worker"]
+    site = demo.site_id
+    crew = [w for w in people["workers"] if w.site_id == site][:4]
+    supervisor = people["supervisors"].get(site)
+    week = week_of(today, 6)  # the demo policy's workweek starts on Sunday
+    rows: list[OnCallPeriod] = []
+    for n in range(14):
+        day = week + timedelta(days=n)
+        start = datetime.combine(day, time(18), tzinfo=zone).astimezone(UTC)
+        worker = crew[n % len(crew)]
+        if day == today - timedelta(days=1):
+            worker = demo  # last night
+        elif worker.id == demo.id and day < today:
+            worker = crew[(n + 1) % len(crew)]
+        rows.append(OnCallPeriod(organisation_id=demo.organisation_id, site_id=site,
+                                 worker_id=worker.id, start_at=start,
+                                 end_at=start + timedelta(hours=12), status="published",
+                                 created_by_id=supervisor, published_at=now))  # fmt: skip
+    if today - timedelta(days=1) < period.start:  # the period began today: a night shift of it
+        start = datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC)
+        rows.append(
+            OnCallPeriod(organisation_id=demo.organisation_id, site_id=site, worker_id=demo.id,
+                         start_at=start, end_at=start + timedelta(hours=6), status="published",
+                         created_by_id=supervisor, published_at=now)
+        )  # fmt: skip
+    db.session.add_all(rows)
+    db.session.flush()
+    asks = next(
+        (p for p in rows if p.start_at > now + timedelta(days=7) and p.worker_id != demo.id), None
+    )
+    if asks is not None:
+        db.session.add(OnCallSwap(organisation_id=demo.organisation_id, period_id=asks.id,
+                                  from_worker_id=asks.worker_id, to_worker_id=demo.id,
+                                  status="asked", reason="My daughter's graduation."))  # fmt: skip
+    policy = db.session.get(PayPolicy, demo.organisation_id)
+    if policy is not None:
+        policy.on_call_stipend = Decimal("40.00")  # not restrictive: a stipend per night
 
 
 def _wellbeing(rng: random.Random, people: dict, shift_rows: list[dict], now: datetime) -> None:

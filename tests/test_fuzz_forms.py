@@ -43,6 +43,8 @@ from portal.models import (
     CheckIn,
     CounselingSlot,
     Exposure,
+    OnCallPeriod,
+    OnCallSwap,
     Organisation,
     PayDifferential,
     Site,
@@ -142,6 +144,18 @@ POST_ROUTES: dict[str, Route] = {
     "hr.remove_differential": Route((HR,), (A,), "/hr/policy"),
     "hr.save_standard": Route((HR,), (F,), "/hr/fair-pay/standards", ids={"role": "standard"}),
     "hr.save_stipends": Route((HR,), (S,), "/hr/policy"),
+    "hr.save_on_call": Route((HR,), (S,), "/hr/policy"),
+    # On call: the worker's published period (swap form), swaps asked of them, asked by them,
+    # and accepted ones waiting for the supervisor; the rota of their home site.
+    "oncall.ask_swap": Route((W,), (S,), "/oncall/periods/{on_call}"),
+    "oncall.accept_swap": Route((W,), (S,), "/oncall", ids={"swap_id": "swap_to_me"}),
+    "oncall.decline_swap": Route((W,), (S,), "/oncall", ids={"swap_id": "swap_to_me"}),
+    "oncall.withdraw_swap": Route((W,), (S,), "/oncall", ids={"swap_id": "swap_mine"}),
+    "oncall.approve_swap": Route((S,), (W,), "/oncall/rota", ids={"swap_id": "swap_accepted"}),
+    "oncall.refuse_swap": Route((S,), (W,), "/oncall/rota", ids={"swap_id": "swap_accepted"}),
+    "oncall.add_period": Route((S,), (W,), "/oncall/rota", ids={"site_id": "home_site"}),
+    "oncall.remove_period": Route((S,), (W,), "/oncall/rota", ids={"on_call_id": "on_call_draft"}),
+    "oncall.publish": Route((S,), (W,), "/oncall/rota", ids={"site_id": "home_site"}),
     "hr.shift_pay": Route((HR,), (W,)),
     "hr.release_shift": Route((HR,), (W,), "/hr/shifts/{shift}"),
     "hr.whatif": Route((HR,), (L,), "/hr/fair-pay/what-if?scenario=floor&floor=20.00"),
@@ -175,7 +189,7 @@ KINDS = {
     "request_id": "request", "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
     "token": "password_link", "time_off_id": "time_off", "organisation_id": "organisation",
-    "site_id": "site",
+    "site_id": "site", "on_call_id": "on_call", "swap_id": "swap_mine",
 }  # fmt: skip
 _SERIAL = itertools.count(1)
 
@@ -249,6 +263,30 @@ def make_records(world) -> dict:
     db.session.add(place)
     db.session.flush()
     records["organisation"], records["site"] = provider.id, place.id
+    records["home_site"] = site
+    w2 = u["worker2"]
+
+    def on_call(owner: int, days: int, status: str = "published") -> int:
+        at = now + timedelta(days=days, hours=n % 24)
+        row = OnCallPeriod(organisation_id=org, site_id=site, worker_id=owner, start_at=at,
+                           end_at=at + timedelta(hours=6), status=status)  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    def swap(period: int, frm: int, to: int, status: str) -> int:
+        row = OnCallSwap(organisation_id=org, period_id=period, from_worker_id=frm,
+                         to_worker_id=to, status=status)  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    base = 10 + 7 * n  # a day of its own per example and kind: never an overlap
+    records["on_call"] = on_call(worker, base)
+    records["on_call_draft"] = on_call(w2, base + 1, "draft")
+    records["swap_to_me"] = swap(on_call(w2, base + 2), w2, worker, "asked")
+    records["swap_mine"] = swap(on_call(worker, base + 3), worker, w2, "asked")
+    records["swap_accepted"] = swap(on_call(w2, base + 4), w2, worker, "accepted")
     records["slot"] = slot(3 + n / 1000).id
     slot(5 + n / 1000)  # another open time, for rescheduling
     for kind, days, status in [("booking", 4, "booked"), ("past_booking", -2, "booked"),

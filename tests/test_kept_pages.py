@@ -23,6 +23,7 @@ from portal.models import (
     CheckIn,
     CounselingSlot,
     Exposure,
+    OnCallPeriod,
     Organisation,
     PayDifferential,
     PayPeriod,
@@ -349,8 +350,9 @@ def test_kept_pages_are_never_stale_after_any_writes(client, world, auth, app, k
     current, _ = periods(app, world["org"]["a"])
     with app.app_context():
         db.session.execute(sa.update(Shift).values(paid_in_period_id=None))
-        for model in (Shift, PayPeriod, PayRate, PayDifferential, ShiftStipend, PayPolicy,
-                      Exposure, CheckIn, SupportRequest, CounselingSlot, Benchmark):  # fmt: skip
+        for model in (Shift, OnCallPeriod, PayPeriod, PayRate, PayDifferential, ShiftStipend,
+                      PayPolicy, Exposure, CheckIn, SupportRequest, CounselingSlot,
+                      Benchmark):  # fmt: skip
             db.session.execute(sa.delete(model))
         make_rate(world["user"]["worker"], "20.00")
         db.session.commit()

@@ -21,12 +21,18 @@ def menu(client, url: str) -> list[tuple[str, str, bool]]:
     return [(label, href, bool(cur)) for href, cur, label in LINK.findall(nav)]
 
 
+WORKER_MENU = ["Home", "My shifts", "My pay", "On call", "Counselling", "Wellbeing", "Account"]
+
+
 @pytest.mark.parametrize(
     "role, url, labels, current",
     [
-        ("worker", "/shifts/new",
-         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "Account"], "My shifts"),
-        ("supervisor", "/shifts/review", ["Home", "Approve shifts", "Account"], "Approve shifts"),
+        ("worker", "/shifts/new", WORKER_MENU, "My shifts"),
+        ("supervisor", "/shifts/review", ["Home", "Approve shifts", "On-call rota", "Account"],
+         "Approve shifts"),
+        ("supervisor", "/oncall/rota", ["Home", "Approve shifts", "On-call rota", "Account"],
+         "On-call rota"),
+        ("worker", "/oncall", WORKER_MENU, "On call"),
         ("counselor", "/checkins/shared",
          ["Home", "Support queue", "Shared check-ins", "Sessions", "Availability", "Account"],
          "Shared check-ins"),
@@ -40,8 +46,7 @@ def menu(client, url: str) -> list[tuple[str, str, bool]]:
          ["Home", "People", "Organisations", "Audit log", "Account"], "Organisations"),
         ("admin", "/admin/users/new",
          ["Home", "People", "Organisations", "Audit log", "Account"], "People"),
-        ("worker", "/account/two-factor",
-         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "Account"], "Account"),
+        ("worker", "/account/two-factor", WORKER_MENU, "Account"),
     ],
 )  # fmt: skip
 def test_each_role_gets_its_links_and_the_page_is_marked(
@@ -63,7 +68,8 @@ def test_a_new_role_shows_at_once(app, client, auth, world):
         user.roles = {"supervisor", "leader"}
         db.session.commit()
     labels = [label for label, _h, _c in menu(client, "/")]
-    assert labels == ["Home", "Approve shifts", "Dashboard", "Account"]  # in menu order
+    # in menu order
+    assert labels == ["Home", "Approve shifts", "On-call rota", "Dashboard", "Account"]
     with app.app_context():
         db.session.get(User, world["user"]["supervisor"]).roles = {"supervisor"}
         db.session.commit()

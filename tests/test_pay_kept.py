@@ -1,7 +1,8 @@
 """/pay keeps the open period's pricing per process (service.priced_current_period), and a kept
 result is never stale: after any sequence of writes that can change it (shifts logged, edited,
 approved, returned, deleted or paid by a close; rates set or corrected; the overtime rule,
-differentials and stipends changed) the page is the page worked out afresh."""
+differentials and stipends changed; on-call periods published, swapped, paid or removed; the
+on-call treatment and stipend changed) the page is the page worked out afresh."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from portal.models import (
     SHIFT_TYPES,
+    OnCallPeriod,
     PayDifferential,
     PayPeriod,
     PayPolicy,
@@ -93,6 +95,11 @@ pay_write = st.one_of(
         st.tuples(st.just("differential"), st.sampled_from(["0.75", "2.00"])),
         st.tuples(st.just("stipend"), st.sampled_from(sorted(SHIFT_TYPES)),
                   st.sampled_from(["15.00", "40.00"])),
+        st.tuples(st.just("on_call"), days, st.sampled_from(["06:00", "18:00"]),
+                  st.sampled_from([4, 12, 30]), st.sampled_from(["draft", "published"])),
+        st.tuples(st.just("on_call_change"), st.integers(0, 20),
+                  st.sampled_from(["publish", "swap", "paid", "remove", "longer"])),
+        st.tuples(st.just("on_call_policy"), st.booleans(), st.sampled_from([None, "25.00"])),
 )  # fmt: skip
 operations = st.lists(pay_write, min_size=1, max_size=12)
 
@@ -101,11 +108,56 @@ def _pick(ids: list[int], n: int) -> Shift | None:
     return db.session.get(Shift, ids[n % len(ids)]) if ids else None
 
 
+def _on_call(op, world, current) -> None:
+    """An on-call write: a period added (draft or published), published, swapped to a colleague,
+    paid by a close, removed or made longer; or the policy's on-call treatment changed."""
+    org, w = world["org"]["a"], world["user"]["worker"]
+    kind = op[0]
+    if kind == "on_call":
+        _, day, clock, length, status = op
+        start = at(current, day, clock)
+        db.session.add(OnCallPeriod(organisation_id=org, site_id=world["site"]["a1"], worker_id=w,
+                                    start_at=start, end_at=start + timedelta(hours=length),
+                                    status=status))  # fmt: skip
+    elif kind == "on_call_change":
+        rows = db.session.scalars(sa.select(OnCallPeriod).order_by(OnCallPeriod.id)).all()
+        if not rows:
+            return
+        row = rows[op[1] % len(rows)]
+        if op[2] == "publish":
+            row.status = "published"
+        elif op[2] == "swap":
+            row.worker_id = world["user"]["worker2"] if row.worker_id == w else w
+        elif op[2] == "paid":
+            period = db.session.scalar(sa.select(PayPeriod).where(PayPeriod.organisation_id == org))
+            if period is None:
+                period = PayPeriod(organisation_id=org, start_date=current.start - timedelta(14),
+                                   end_date=current.start)  # fmt: skip
+                db.session.add(period)
+                db.session.flush()
+            row.paid_in_period_id = period.id
+        elif op[2] == "remove":
+            db.session.execute(sa.update(Shift).where(Shift.on_call_period_id == row.id)
+                               .values(call_back=False, on_call_period_id=None))  # fmt: skip
+            db.session.delete(row)
+        else:
+            row.end_at = row.end_at + timedelta(hours=2)
+    else:
+        policy = db.session.scalar(sa.select(PayPolicy).where(PayPolicy.organisation_id == org))
+        if policy is None:
+            policy = PayPolicy(organisation_id=org)
+            db.session.add(policy)
+        policy.on_call_restrictive = op[1]
+        policy.on_call_stipend = None if op[1] or op[2] is None else Decimal(op[2])
+
+
 def _apply(op, ids: list[int], world, current) -> None:
     """One write, committed as the pages would."""
     org, w = world["org"]["a"], world["user"]["worker"]
     kind = op[0]
-    if kind == "log":
+    if kind.startswith("on_call"):
+        _on_call(op, world, current)
+    elif kind == "log":
         _, day, clock, length, status, shift_type = op
         ids.append(make_shift(w, at(current, day, clock), hours=length, status=status,
                               shift_type=shift_type))  # fmt: skip
@@ -191,7 +243,8 @@ def test_the_kept_pay_page_is_never_stale_after_any_writes(client, world, auth, 
     current, _ = periods(app, world["org"]["a"])
     with app.app_context():
         db.session.execute(sa.update(Shift).values(paid_in_period_id=None))
-        for model in (Shift, PayPeriod, PayRate, PayDifferential, ShiftStipend, PayPolicy):
+        for model in (Shift, OnCallPeriod, PayPeriod, PayRate, PayDifferential, ShiftStipend,
+                      PayPolicy):  # fmt: skip
             db.session.execute(sa.delete(model))
         make_rate(world["user"]["worker"], "20.00")
         db.session.commit()

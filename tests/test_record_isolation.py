@@ -23,6 +23,8 @@ from portal.models import (
     CheckIn,
     CounselingSlot,
     Exposure,
+    OnCallPeriod,
+    OnCallSwap,
     PayDifferential,
     SupportRequest,
     TimeOff,
@@ -37,6 +39,7 @@ KINDS = {
     "rule_id": "rule", "slot_id": "slot", "booking_id": "booking",
     "differential_id": "differential", "user_id": "user", "token_id": "token",
     "time_off_id": "time_off", "organisation_id": "organisation", "site_id": "site",
+    "on_call_id": "on_call", "swap_id": "swap",
 }  # fmt: skip
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
@@ -110,6 +113,20 @@ def make_records(world, owner_key: str, org_key: str) -> dict[str, int]:
     db.session.add(booking)
     db.session.flush()
     records["booking"] = booking.id
+    # A published on-call period of the owner, and their open swap with a colleague who is
+    # not the viewer: the site's other workers (worker2 is one) still may not open either.
+    mate = make_user("M", f"m-{owner_key}@x.example.org", {"worker"}, org,
+                     db.session.get(User, owner).site_id)  # fmt: skip
+    on_call = OnCallPeriod(organisation_id=org, site_id=records["site"], worker_id=owner,
+                           start_at=start + timedelta(days=7), end_at=start + timedelta(days=8),
+                           status="published")  # fmt: skip
+    db.session.add(on_call)
+    db.session.flush()
+    swap = OnCallSwap(organisation_id=org, period_id=on_call.id, from_worker_id=owner,
+                      to_worker_id=mate.id, status="accepted", reason=f"{owner_key}-private")
+    db.session.add(swap)
+    db.session.flush()
+    records["on_call"], records["swap"] = on_call.id, swap.id
     token, _plain = api_service.issue(funder, "Report", issued_by=funder)
     records["token"] = token.id
     return records

@@ -16,7 +16,17 @@ from itertools import count
 import pytest
 
 from portal.extensions import db
-from portal.models import Booking, CheckIn, Exposure, PayPeriod, PayStatement, SupportRequest, User
+from portal.models import (
+    Booking,
+    CheckIn,
+    Exposure,
+    OnCallPeriod,
+    OnCallSwap,
+    PayPeriod,
+    PayStatement,
+    SupportRequest,
+    User,
+)
 from portal.pay import fairness
 from portal.timeutil import local_today
 from tests.factories import make_rate, make_shift, make_slot, recent_start
@@ -27,7 +37,8 @@ PAGES = [
     ("worker", "/", 8),
     ("worker", "/shifts", 4),
     ("worker", "/shifts/new", 3),
-    ("worker", "/pay", 11),
+    ("worker", "/pay", 12),  # 11, and the period's on-call periods with the shifts in them
+    ("worker", "/oncall", 5),  # session, workweek, my periods, swaps, the site rota,
     ("worker", "/exposures", 8),
     ("worker", "/checkins", 4),
     ("worker", "/support", 4),
@@ -36,6 +47,7 @@ PAGES = [
     ("worker", "/account", 1),
     ("supervisor", "/", 5),
     ("supervisor", "/shifts/review", 3),
+    ("supervisor", "/oncall/rota", 6),  # + the sites and workers, swaps to decide,
     ("counselor", "/", 3),
     ("counselor", "/support/queue", 4),
     ("counselor", "/checkins/shared", 5),
@@ -106,6 +118,19 @@ def _add_records(ids: dict) -> None:
         booked = make_slot(counselor, days=2 + n)
         db.session.add(Booking(slot_id=booked, worker_id=worker_id, organisation_id=org))
         make_slot(counselor, days=2.5 + n, minutes=30)
+        # an on-call period this week and one ahead, published, and one open swap
+        for offset, status in ((-1 - n, "published"), (8 + n, "published"), (9 + n, "draft")):
+            start = now + timedelta(days=offset, hours=worker_id)
+            period = OnCallPeriod(organisation_id=org, site_id=worker.site_id, worker_id=worker_id,
+                                  start_at=start, end_at=start + timedelta(hours=10),
+                                  status=status)  # fmt: skip
+            db.session.add(period)
+            db.session.flush()
+        if worker.site_id == ids["site"]["a1"]:
+            other = users["worker2"] if worker_id == users["worker"] else users["worker"]
+            db.session.add(OnCallSwap(organisation_id=org, period_id=period.id,
+                                      from_worker_id=worker_id, to_worker_id=other,
+                                      status="accepted"))  # fmt: skip
     _closed_period(ids["org"]["a"], workers)
     db.session.commit()
 

@@ -171,6 +171,31 @@ class PolicyForm(ServiceForm):
     submit = SubmitField("Save pay policy")
 
 
+ON_CALL_MODES = {
+    "stipend": "Not restrictive: the worker may be at home or reachable by phone. Each on-call "
+    "period earns the stipend below; call-backs are paid as hours worked.",
+    "restrictive": "Restrictive: the worker must stay on the premises or so close they cannot "
+    "use the time for themselves. All on-call time is hours worked (and counts for overtime).",
+}
+
+
+class OnCallForm(ServiceForm):
+    """How on-call time is paid (29 CFR 785.17)."""
+
+    on_call_mode = RadioField(
+        "On-call time is",
+        choices=choices(ON_CALL_MODES.items()),
+        validators=[InputRequired("Choose how on-call time is paid.")],
+    )
+    on_call_stipend = NumberField(
+        "Stipend per on-call period ($)",
+        example="40.00",
+        description="Not restrictive only: a fixed amount for each published on-call period, "
+        "whatever its length. Blank for none.",
+    )
+    submit = SubmitField("Save on-call pay")
+
+
 class DifferentialForm(ServiceForm):
     """Extra pay per hour inside a daily time window."""
 

@@ -10,7 +10,14 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.hr import bp
-from portal.hr.forms import DifferentialForm, JobTitleForm, PolicyForm, RateForm, StipendForm
+from portal.hr.forms import (
+    DifferentialForm,
+    JobTitleForm,
+    OnCallForm,
+    PolicyForm,
+    RateForm,
+    StipendForm,
+)
 from portal.models import SHIFT_TYPES
 from portal.pay import rates as svc
 from portal.pay import service as pay_service
@@ -98,10 +105,18 @@ def worker(user_id: int):
     ), (422 if request.method == "POST" else 200)
 
 
-def _policy_page(policy_form=None, differential_form=None, stipend_form=None, status=200):
+def _policy_page(
+    policy_form=None, differential_form=None, stipend_form=None, status=200, on_call_form=None
+):
     """The policy page; the form that was just refused keeps its input and errors."""
     org = current_user.organisation_id
     policy = svc.policy_for(org)
+    if on_call_form is None:
+        on_call_form = OnCallForm(
+            formdata=None,
+            on_call_mode="restrictive" if policy.on_call_restrictive else "stipend",
+            on_call_stipend=policy.on_call_stipend,
+        )
     if policy_form is None:
         policy_form = PolicyForm(formdata=None, obj=policy)
     if stipend_form is None:
@@ -114,6 +129,7 @@ def _policy_page(policy_form=None, differential_form=None, stipend_form=None, st
         differentials=svc.differentials(org),
         differential_form=differential_form or DifferentialForm(formdata=None),
         stipend_form=stipend_form,
+        on_call_form=on_call_form,
         shift_types=SHIFT_TYPES,
     ), status
 
@@ -196,3 +212,22 @@ def save_stipends():
             flash("Stipends saved.", "success")
             return redirect(url_for("hr.policy", _anchor="stipends-heading"))
     return _policy_page(stipend_form=form, status=422)
+
+
+@bp.route("/policy/on-call", methods=["POST"])
+@role_required("hr")
+def save_on_call():
+    """How on-call time is paid: restrictive (hours worked) or a stipend per period."""
+    form = OnCallForm()
+    if form.validate_on_submit():
+        try:
+            svc.save_on_call(
+                current_user, form.on_call_mode.data == "restrictive", form.on_call_stipend.data
+            )
+        except svc.PaySettingError as exc:
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash("On-call pay saved.", "success")
+            return redirect(url_for("hr.policy", _anchor="on-call-heading"))
+    return _policy_page(on_call_form=form, status=422)

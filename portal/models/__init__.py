@@ -9,6 +9,14 @@ from portal.models.counseling import (
     CounselingSlot,
     TimeOff,
 )
+from portal.models.oncall import (
+    MAX_ON_CALL_HOURS,
+    ON_CALL_STATUSES,
+    OPEN_SWAP_STATUSES,
+    SWAP_STATUSES,
+    OnCallPeriod,
+    OnCallSwap,
+)
 from portal.models.org import ORG_KINDS, Organisation, Site
 from portal.models.pay import (
     CLASSIFICATIONS,
@@ -51,6 +59,12 @@ from portal.models.wellbeing import (
 from portal.models.workforce import SEPARATION_REASONS, Engagement
 
 __all__ = [
+    "MAX_ON_CALL_HOURS",
+    "ON_CALL_STATUSES",
+    "OPEN_SWAP_STATUSES",
+    "SWAP_STATUSES",
+    "OnCallPeriod",
+    "OnCallSwap",
     "FairPaySnapshot",
     "ApiToken",
     "Engagement",

@@ -73,6 +73,11 @@ class PayPolicy(db.Model):
     period_anchor: Mapped[date] = mapped_column(default=date(2026, 1, 4))
     overtime_threshold: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal(40))
     overtime_multiplier: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("1.5"))
+    # On-call time (29 CFR 785.17): restrictive means the worker cannot use the time for their
+    # own purposes, so it is hours worked; otherwise each on-call period earns the stipend
+    # (none when it is NULL). Call-backs are hours worked either way.
+    on_call_restrictive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    on_call_stipend: Mapped[Decimal | None] = mapped_column(MONEY)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -81,6 +86,9 @@ class PayPolicy(db.Model):
         sa.CheckConstraint("period_days IN (7, 14)", name="period_days"),
         sa.CheckConstraint("overtime_threshold > 0", name="overtime_threshold"),
         sa.CheckConstraint("overtime_multiplier >= 1", name="overtime_multiplier"),
+        sa.CheckConstraint(
+            "on_call_stipend IS NULL OR on_call_stipend > 0", name="on_call_stipend"
+        ),
     )
 
 

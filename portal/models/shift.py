@@ -67,6 +67,12 @@ class Shift(db.Model):
     pay_held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pay_hold_reason: Mapped[str | None] = mapped_column(sa.Text)
     pay_held_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # A call-back: work done while on call, linked to the on-call period it fell in. Always
+    # hours worked (29 CFR 785.17), and never counted twice with a restrictive period's hours.
+    call_back: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    on_call_period_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("on_call_periods.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -88,6 +94,9 @@ class Shift(db.Model):
         sa.CheckConstraint(f"shift_type IN {tuple(SHIFT_TYPES)!r}", name="shift_type"),
         sa.CheckConstraint(
             "(pay_held_at IS NULL) = (pay_hold_reason IS NULL)", name="pay_hold_has_reason"
+        ),
+        sa.CheckConstraint(
+            "(call_back = true) = (on_call_period_id IS NOT NULL)", name="call_back_has_period"
         ),
     )
 

@@ -573,6 +573,8 @@ def rules_policy(
             for d in differentials(organisation_id)
         ),
         stipends=tuple(sorted(stipends(organisation_id).items())),
+        on_call_restrictive=bool(policy.on_call_restrictive),
+        on_call_stipend=policy.on_call_stipend or None,
     )
 
 
@@ -663,6 +665,44 @@ def save_policy(
         setattr(policy, name, value)
     db.session.flush()
     audit.record("pay_policy.changed", "pay_policies", organisation_id, actor=actor)
+    return policy
+
+
+def save_on_call(actor: User, restrictive: bool | None, stipend: Decimal | None) -> PayPolicy:
+    """How the organisation pays on-call time: restrictive (hours worked) or a stipend per
+    period (none when blank). Creates the policy with its defaults on a first save."""
+    errors = _Errors()
+    if restrictive is None:
+        errors.add("on_call_mode", "Choose how on-call time is paid.")
+    if stipend is not None and not (stipend.is_finite() and stipend == 0):
+        if restrictive:
+            errors.add(
+                "on_call_stipend",
+                "Restrictive on-call time is paid as hours worked: leave the stipend blank.",
+            )
+        else:
+            _check_money(errors, "on_call_stipend", stipend, MAX_STIPEND, "an on-call period")
+    errors.raise_if_any()
+    values = {
+        "on_call_restrictive": bool(restrictive),
+        "on_call_stipend": None if restrictive or not stipend else stipend,
+        "updated_by_id": actor.id,
+    }
+    policy = saved_policy(actor.organisation_id)
+    if policy is None:
+        try:
+            with db.session.begin_nested():
+                policy = default_policy(actor.organisation_id)
+                for name, value in values.items():
+                    setattr(policy, name, value)
+                db.session.add(policy)
+                db.session.flush()
+        except IntegrityError:
+            policy = saved_policy(actor.organisation_id)
+    for name, value in values.items():
+        setattr(policy, name, value)
+    db.session.flush()
+    audit.record("pay_policy.on_call_changed", "pay_policies", actor.organisation_id, actor=actor)
     return policy
 
 

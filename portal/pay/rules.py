@@ -14,6 +14,12 @@ the organisation's pay policy, following the FLSA:
 - Exempt employees: annual salary / periods per year, whatever the hours, accrued day by day so a
   raise in mid-period is prorated. Effective hourly = pay / hours worked.
 - Contractors: hours x rate, no overtime, no differentials, plus stipends.
+- On call (29 CFR 785.17): when the policy says on-call time is restrictive (the worker cannot
+  use it for their own purposes), a published on-call period's time is hours worked, cut at
+  midnights and workweeks like a shift, except the time a logged shift (a call-back) already
+  covers: nothing is counted twice. Otherwise each period earns the policy's on-call stipend,
+  which, like shift stipends, belongs to the week the period starts in and enters the regular
+  rate. Call-backs are shifts: hours worked in both modes.
 - Arithmetic is exact (fractions) until a statement line is rounded half-up to the cent, once.
 """
 
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction  # noqa: F401 - re-exported for callers
@@ -45,6 +51,22 @@ class WorkedShift:
     end: datetime  # aware
     break_minutes: int = 0
     shift_type: str = "street_outreach"
+    call_back: bool = False
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """A published on-call period, as the arithmetic needs it.
+
+    ``busy``: the spans of the worker's logged shifts inside it beyond those being priced (e.g.
+    paid, or waiting for approval), each ending ``break`` earlier: they are never also on-call
+    hours.
+    """
+
+    id: int
+    start: datetime  # aware
+    end: datetime  # aware
+    busy: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,8 @@ class Policy:
     overtime_multiplier: Decimal = Decimal("1.5")
     differentials: tuple[Differential, ...] = ()
     stipends: tuple[tuple[str, Decimal], ...] = ()  # (shift type, amount per shift)
+    on_call_restrictive: bool = False  # on-call time is hours worked (29 CFR 785.17)
+    on_call_stipend: Decimal | None = None  # per on-call period, when not restrictive
 
     @property
     def periods_per_year(self) -> Fraction:
@@ -97,6 +121,7 @@ class Segment:
     hours: Fraction  # paid hours, break removed
     differential_hours: Fraction  # paid hours inside any differential window
     differential_pay: Fraction  # per-hour differential amounts times those hours
+    on_call: bool = False  # restrictive on-call time (shift_id is then the period's id)
 
 
 def cents(value: Fraction | Decimal | int) -> Decimal:
@@ -201,6 +226,8 @@ class Week:
     regular_rate: Fraction = ZERO
     overtime_premium: Fraction = ZERO
     shift_ids: list[int] = field(default_factory=list)
+    on_call_hours: Fraction = ZERO  # restrictive on-call hours (in ``hours`` too)
+    on_call_ids: list[int] = field(default_factory=list)
 
     @property
     def gross(self) -> Fraction:
@@ -247,6 +274,42 @@ class Statement:
         return cents(Fraction(self.gross) / self.hours) if self.hours else None
 
 
+def on_call_free(period: OnCall, shifts: Iterable[WorkedShift]) -> list[tuple[datetime, datetime]]:
+    """The spans of an on-call period no logged shift covers: its restrictive hours worked.
+
+    A shift covers its span less its unpaid break (taken, for this purpose, at its end), so a
+    restrictive period's time plus its call-backs' paid hours is its elapsed time, exactly.
+    """
+    covers = [
+        (s.start, s.end - timedelta(minutes=s.break_minutes))
+        for s in shifts
+        if s.start < period.end and s.end > period.start
+    ]
+    covers += [(lo, hi) for lo, hi in period.busy if lo < period.end and hi > period.start]
+    out: list[tuple[datetime, datetime]] = []
+    cursor = period.start
+    for lo, hi in sorted(covers):
+        if lo > cursor:
+            out.append((cursor, min(lo, period.end)))
+        cursor = max(cursor, hi)
+        if cursor >= period.end:
+            break
+    if cursor < period.end:
+        out.append((cursor, period.end))
+    return [(a, b) for a, b in out if b > a]
+
+
+def on_call_segments(
+    period: OnCall, shifts: Iterable[WorkedShift], policy: Policy
+) -> list[Segment]:
+    """A restrictive period's hours worked, cut at local midnights like a shift's."""
+    out: list[Segment] = []
+    for lo, hi in on_call_free(period, shifts):
+        for seg in segments(WorkedShift(period.id, lo, hi), policy):
+            out.append(replace(seg, on_call=True))
+    return out
+
+
 def statement(
     shifts: Iterable[WorkedShift],
     rates: Sequence[Rate],
@@ -254,13 +317,16 @@ def statement(
     period_start: date | None = None,
     period_end: date | None = None,
     engaged: Callable[[date], bool] | None = None,
+    on_call: Iterable[OnCall] = (),
 ) -> Statement:
-    """Gross pay for a set of approved shifts.
+    """Gross pay for a set of approved shifts and published on-call periods.
 
     ``period_start``/``period_end`` (end exclusive) are needed for exempt staff only: their salary
     accrues per day of the period whatever the hours, on the days ``engaged(day)`` allows (every
     day when not given): nobody is salaried after their last day or before their first.
     """
+    shifts = list(shifts)
+    on_calls = list(on_call)
     by_week: dict[date, Week] = {}
     per_shift_type: dict[int, str] = {}
     pieces: list[tuple[Segment, Rate]] = []
@@ -271,12 +337,32 @@ def statement(
             if rate is None:
                 raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {shift.id})")
             pieces.append((seg, rate))
+    on_call_weeks: dict[int, date] = {}
+    for period in on_calls:
+        first_day = period.start.astimezone(policy.zone).date()
+        if rate_on(rates, first_day) is None:
+            raise PayRuleError(
+                f"no pay rate in force on {first_day:%Y-%m-%d} (on-call period {period.id})"
+            )
+        on_call_weeks[period.id] = week_start(first_day, policy.workweek_start)
+        if policy.on_call_restrictive:
+            for seg in on_call_segments(period, shifts, policy):
+                rate = rate_on(rates, seg.day)
+                if rate is None:
+                    raise PayRuleError(
+                        f"no pay rate in force on {seg.day:%Y-%m-%d} (on-call period {period.id})"
+                    )
+                pieces.append((seg, rate))
 
     classification = _classification(rates, pieces, period_end)
     for seg, rate in pieces:
         week = by_week.setdefault(seg.week, Week(start=seg.week))
         week.hours += seg.hours
-        if seg.shift_id not in week.shift_ids:
+        if seg.on_call:
+            week.on_call_hours += seg.hours
+            if seg.shift_id not in week.on_call_ids:
+                week.on_call_ids.append(seg.shift_id)
+        elif seg.shift_id not in week.shift_ids:
             week.shift_ids.append(seg.shift_id)
         if classification == "employee_exempt":
             continue
@@ -289,10 +375,19 @@ def statement(
     if classification != "employee_exempt":
         first_week: dict[int, date] = {}
         for seg, _rate in pieces:
+            if seg.on_call:
+                continue
             first_week.setdefault(seg.shift_id, seg.week)
             first_week[seg.shift_id] = min(first_week[seg.shift_id], seg.week)
         for shift_id, wk in first_week.items():
             by_week[wk].stipends += policy.stipend_for(per_shift_type[shift_id])
+    # Not restrictive: each period's stipend, in the week it starts in (listed for everyone).
+    for period_id, wk in on_call_weeks.items():
+        week = by_week.setdefault(wk, Week(start=wk))
+        if period_id not in week.on_call_ids:
+            week.on_call_ids.append(period_id)
+        if classification != "employee_exempt" and not policy.on_call_restrictive:
+            week.stipends += on_call_stipend(policy)
 
     threshold = Fraction(policy.overtime_threshold)
     for week in by_week.values():
@@ -353,6 +448,29 @@ def exempt_salary(
     return total
 
 
+def on_call_stipend(policy: Policy) -> Fraction:
+    """What one on-call period earns when on-call time is not restrictive (zero without one)."""
+    if policy.on_call_restrictive or not policy.on_call_stipend:
+        return ZERO
+    return Fraction(policy.on_call_stipend)
+
+
+def on_call_breakdown(
+    on_call: Iterable[OnCall], shifts: Iterable[WorkedShift], policy: Policy
+) -> dict[tuple[int, date], dict]:
+    """Per on-call period and workweek: restrictive hours worked, and the stipend (in the week
+    the period starts in), for "why is this my pay?"."""
+    shifts = list(shifts)
+    out: dict[tuple[int, date], dict] = defaultdict(lambda: {"hours": ZERO, "stipend": ZERO})
+    for period in on_call:
+        first = week_start(period.start.astimezone(policy.zone).date(), policy.workweek_start)
+        out[(period.id, first)]["stipend"] = on_call_stipend(policy)
+        if policy.on_call_restrictive:
+            for seg in on_call_segments(period, shifts, policy):
+                out[(period.id, seg.week)]["hours"] += seg.hours
+    return dict(out)
+
+
 def shift_breakdown(shifts: Iterable[WorkedShift], policy: Policy) -> dict[int, dict]:
     """Per shift: paid hours, differential hours and stipend, for "why is this my pay?"."""
     out: dict[int, dict] = defaultdict(
@@ -373,6 +491,7 @@ def hours_by_rate(
     policy: Policy,
     period_start: date | None = None,
     period_end: date | None = None,
+    on_call: Iterable[OnCall] = (),
 ) -> list[tuple[Rate, Fraction]]:
     """Every rate a statement used, oldest first, with the paid hours priced at each.
 
@@ -387,10 +506,13 @@ def hours_by_rate(
             if rate is not None:
                 hours.setdefault(rate, ZERO)
             day += timedelta(days=1)
-    for shift in shifts:
-        for seg in segments(shift, policy):
-            rate = rate_on(rates, seg.day)
-            if rate is None:
-                raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {shift.id})")
-            hours[rate] = hours.get(rate, ZERO) + seg.hours
+    shifts = list(shifts)
+    pieces = [seg for shift in shifts for seg in segments(shift, policy)]
+    if policy.on_call_restrictive:
+        pieces += [seg for p in on_call for seg in on_call_segments(p, shifts, policy)]
+    for seg in pieces:
+        rate = rate_on(rates, seg.day)
+        if rate is None:
+            raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {seg.shift_id})")
+        hours[rate] = hours.get(rate, ZERO) + seg.hours
     return sorted(hours.items(), key=lambda kv: kv[0].effective_from)

@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.models import (
     Benchmark,
     Engagement,
+    OnCallPeriod,
     PayPeriod,
     PayRate,
     PayStatement,
@@ -35,7 +36,7 @@ from portal.models import (
 from portal.pay import fairness, rules
 from portal.pay import rates as pay_rates
 from portal.pay.periods import Period, period_containing
-from portal.timeutil import local_midnight_utc, local_today, local_zone
+from portal.timeutil import local_midnight_utc, local_today, local_zone, utcnow
 
 
 class PayError(Exception):
@@ -83,8 +84,48 @@ def period_bounds(period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
 def to_worked(shift: Shift) -> rules.WorkedShift:
     """A Shift row as the arithmetic sees it."""
     return rules.WorkedShift(
-        shift.id, shift.start_at, shift.end_at, shift.break_minutes, shift.shift_type
-    )
+        shift.id, shift.start_at, shift.end_at, shift.break_minutes, shift.shift_type,
+        bool(getattr(shift, "call_back", False)),  # seedbench prices look-alikes of rows
+    )  # fmt: skip
+
+
+def unpaid_on_call(hi: datetime, *where) -> dict[int, list[tuple[OnCallPeriod, rules.OnCall]]]:
+    """Published, unpaid on-call periods starting before ``hi``, per worker, each with the spans
+    of every shift its worker logged inside it (one query: a period and its shifts per row).
+
+    Every logged shift counts, whatever its status: time logged as a shift is paid as that
+    shift, never also as restrictive on-call time.
+    """
+    rows = db.session.execute(
+        sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
+        .outerjoin(
+            Shift,
+            sa.and_(
+                Shift.worker_id == OnCallPeriod.worker_id,
+                Shift.start_at < OnCallPeriod.end_at,
+                Shift.end_at > OnCallPeriod.start_at,
+            ),
+        )
+        .where(
+            OnCallPeriod.status == "published",
+            OnCallPeriod.paid_in_period_id.is_(None),
+            OnCallPeriod.start_at < hi,
+            *where,
+        )
+        .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
+    ).all()
+    periods: dict[int, OnCallPeriod] = {}
+    busy: dict[int, list] = defaultdict(list)
+    for period, start, end, break_minutes in rows:
+        periods[period.id] = period
+        if start is not None:
+            busy[period.id].append((start, end - timedelta(minutes=break_minutes or 0)))
+    out: dict[int, list[tuple[OnCallPeriod, rules.OnCall]]] = defaultdict(list)
+    for pid, period in periods.items():
+        out[period.worker_id].append(
+            (period, rules.OnCall(pid, period.start_at, period.end_at, tuple(busy[pid])))
+        )
+    return out
 
 
 def rate_text(rate: rules.Rate | None) -> str:
@@ -138,6 +179,8 @@ class Priced:
     rate: rules.Rate | None
     # Every rate the statement used, oldest first, with the hours priced at it.
     rates_used: list[tuple[rules.Rate, rules.Fraction]] = field(default_factory=list)
+    # Published on-call periods this statement pays (stipend, or hours when restrictive).
+    on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = field(default_factory=list)
 
     @property
     def gross(self) -> Decimal:
@@ -166,6 +209,7 @@ def price(
     late_shifts: list[Shift],
     paid_nearby: list[Shift],
     engaged=None,
+    on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = (),
 ) -> Priced:
     """Price a period's approved shifts, and late shifts of closed periods as adjustments.
 
@@ -176,9 +220,10 @@ def price(
     even when the late hours push an old week over the threshold.
     """
     rule_rates = pay_rates.to_rule_rates(rates)
+    on_call = [oc for _p, oc in on_calls]
     statement = rules.statement(
         [to_worked(s) for s in shifts], rule_rates, policy.rules, period.start, period.end,
-        engaged,
+        engaged, on_call,
     )  # fmt: skip
     adjustments = Decimal("0.00")
     details: list[dict] = []
@@ -220,20 +265,31 @@ def price(
         rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
         rates_used=rules.hours_by_rate(
             [to_worked(s) for s in shifts + late_shifts], rule_rates, policy.rules,
-            period.start if exempt else None, period.end if exempt else None,
+            period.start if exempt else None, period.end if exempt else None, on_call,
         ),  # fmt: skip
+        on_calls=list(on_calls),
     )
 
 
 def breakdown_rows(priced: Priced, policy: OrgPolicy) -> list[dict]:
     """Weeks with their figures and the shifts behind them: "why is this my pay?"."""
-    return _week_rows(priced.statement, [to_worked(s) for s in priced.shifts], policy.rules)
+    return _week_rows(
+        priced.statement,
+        [to_worked(s) for s in priced.shifts],
+        policy.rules,
+        [oc for _p, oc in priced.on_calls],
+    )
 
 
 def _week_rows(
-    statement: rules.Statement, worked: list[rules.WorkedShift], policy: rules.Policy
+    statement: rules.Statement,
+    worked: list[rules.WorkedShift],
+    policy: rules.Policy,
+    on_call: list[rules.OnCall] = (),
 ) -> list[dict]:
     per_shift = rules.shift_breakdown(worked, policy)
+    per_on_call = rules.on_call_breakdown(on_call, worked, policy)
+    on_call_by_id = {p.id: p for p in on_call}
     shifts_by_id = {s.id: s for s in worked}
     weeks = []
     for week in statement.weeks:
@@ -261,8 +317,22 @@ def _week_rows(
                             rules.hours2(per_shift[sid]["differential_hours"])
                         ),
                         "stipend": str(rules.cents(per_shift[sid]["stipend"])),
+                        "call_back": shifts_by_id[sid].call_back,
                     }
                     for sid in week.shift_ids
+                ],
+                "on_call_hours": str(rules.hours2(week.on_call_hours)),
+                "on_call": [
+                    {
+                        "id": pid,
+                        "start": on_call_by_id[pid].start.isoformat(),
+                        "end": on_call_by_id[pid].end.isoformat(),
+                        "restrictive": policy.on_call_restrictive,
+                        "hours": str(rules.hours2(per_on_call[(pid, week.start)]["hours"])),
+                        "stipend": str(rules.cents(per_on_call[(pid, week.start)]["stipend"])),
+                    }
+                    for pid in week.on_call_ids
+                    if (pid, week.start) in per_on_call
                 ],
             }
         )
@@ -278,18 +348,23 @@ def priced_current_period(
     rates: tuple[rules.Rate, ...],
     policy: rules.Policy,
     period: Period,
+    on_call: tuple[rules.OnCall, ...] = (),
 ) -> tuple[rules.Statement, tuple[dict, ...]]:
     """The open period's statement and its "why is this my pay?" weeks, kept per process.
 
     Pricing is exact arithmetic in Python, the most of /pay's cost with a full period. The key is
     everything the figures depend on: each approved, unpaid shift of the period as priced (id,
-    times, break, type), the worker's rates, the organisation's policy and the period. So a
+    times, break, type, call-back), the worker's published on-call periods with the shifts
+    inside them, the worker's rates, the organisation's policy (on-call treatment included)
+    and the period. So a published, swapped or paid on-call period, a
     logged, edited, approved, returned or deleted shift, a new rate, a policy change or a period
     close (which pays the shifts and moves the open period) gives a new key, and a kept result is
     never stale; unused keys fall out of the LRU. Callers must not change what it returns.
     """
-    statement = rules.statement(list(worked), list(rates), policy, period.start, period.end)
-    return statement, tuple(_week_rows(statement, list(worked), policy))
+    statement = rules.statement(
+        list(worked), list(rates), policy, period.start, period.end, None, list(on_call)
+    )
+    return statement, tuple(_week_rows(statement, list(worked), policy, list(on_call)))
 
 
 @dataclass
@@ -337,11 +412,20 @@ def worker_pay(worker: User) -> WorkerPay:
     first = first_rate_day(rates)
     zone = policy.rules.zone
     waiting = [s for s in approved + earlier if first is None or local_day(s, zone) < first]
+    # This period's on-call periods so far: started ones (the next close pays earlier unpaid
+    # ones, and the rest of the period's once they have happened).
+    started_by = min(hi, utcnow())
+    on_calls = [
+        pair
+        for pair in unpaid_on_call(hi, OnCallPeriod.worker_id == worker.id).get(worker.id, [])
+        if lo <= pair[0].start_at <= started_by
+    ]
     priced, weeks, error = None, [], None
     try:
         statement, week_rows = priced_current_period(
-            tuple(to_worked(s) for s in approved), rule_rates, policy.rules, period
-        )
+            tuple(to_worked(s) for s in approved), rule_rates, policy.rules, period,
+            tuple(oc for _p, oc in on_calls),
+        )  # fmt: skip
         priced = Priced(
             worker_id=worker.id,
             period=period,
@@ -351,6 +435,7 @@ def worker_pay(worker: User) -> WorkerPay:
             shifts=approved,
             late_shifts=[],
             rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
+            on_calls=on_calls,
         )
         weeks = list(week_rows)
     except rules.PayRuleError as exc:
@@ -535,7 +620,8 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
         if s.status == "approved" and not s.is_held:
             (in_period if s.start_at >= lo else late)[s.worker_id].append(s)
     paid_nearby = _paid_near(organisation_id, [s for group in late.values() for s in group])
-    missing = [wid for wid in set(in_period) | set(late) if wid not in workers]
+    on_calls = unpaid_on_call(hi, OnCallPeriod.organisation_id == organisation_id)
+    missing = [wid for wid in set(in_period) | set(late) | set(on_calls) if wid not in workers]
     if missing:  # a former worker's approved shifts are paid too
         workers.update(
             {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))}
@@ -543,7 +629,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
     engaged = engagement_days(organisation_id)
     for wid, user in sorted(workers.items(), key=lambda kv: kv[1].name):
         worker_rates = rates.get(wid, [])
-        has_work = wid in in_period or wid in late
+        has_work = wid in in_period or wid in late or wid in on_calls
         in_force = [
             rules.rate_on(pay_rates.to_rule_rates(worker_rates), d)
             for d in (period.start, period.end - timedelta(days=1))
@@ -564,6 +650,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
                 late.get(wid, []),
                 paid_nearby.get(wid, []),
                 engaged.get(wid),
+                on_calls.get(wid, []),
             )
         except rules.PayRuleError as exc:
             left_out = late.get(wid, []) + in_period.get(wid, [])
@@ -683,12 +770,13 @@ def close_period(
             db.session.flush()
     except sa.exc.IntegrityError as exc:
         raise PayError("This period is already closed. Nothing was changed.") from exc
-    rows, paid_ids = [], []
+    rows, paid_ids, on_call_ids = [], [], []
     mine = [organisation_id]  # the bulk writes below touch this organisation's records only
     for user, priced in preview.priced:
         rows.append(statement_row(closed.id, organisation_id, user.id, priced, policy))
         paid_ids.extend(s.id for s in priced.shifts)
         paid_ids.extend(s.id for s in priced.late_shifts)
+        on_call_ids.extend(p.id for p, _oc in priced.on_calls)
     if rows:
         db.session.execute(
             sa.insert(PayStatement), rows, execution_options={"bumps_organisations": mine}
@@ -696,6 +784,13 @@ def close_period(
     if paid_ids:
         db.session.execute(
             sa.update(Shift).where(Shift.id.in_(paid_ids)).values(paid_in_period_id=closed.id),
+            execution_options={"synchronize_session": False, "bumps_organisations": mine},
+        )
+    if on_call_ids:
+        db.session.execute(
+            sa.update(OnCallPeriod)
+            .where(OnCallPeriod.id.in_(on_call_ids), OnCallPeriod.paid_in_period_id.is_(None))
+            .values(paid_in_period_id=closed.id),
             execution_options={"synchronize_session": False, "bumps_organisations": mine},
         )
     audit.record("pay_period.closed", "pay_periods", closed.id, actor=actor)

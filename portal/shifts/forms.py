@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import ServiceForm, choices
@@ -62,6 +70,11 @@ class ShiftForm(ServiceForm):
     shift_type = SelectField(
         "Type", choices=choices(SHIFT_TYPES.items()), validators=[DataRequired("Choose a type.")]
     )
+    call_back = BooleanField(
+        "Call-back while I was on call",
+        description="Work you were called out for during a published on-call period: always "
+        "paid as hours worked.",
+    )
     break_minutes = IntegerField(
         "Unpaid break (minutes)",
         default=0,
@@ -96,6 +109,7 @@ class ShiftForm(ServiceForm):
             individuals_engaged=self.individuals_engaged.data or 0,
             referrals=self.referrals.data or 0,
             note=self.note.data or "",
+            call_back=bool(self.call_back.data),
         )
 
 

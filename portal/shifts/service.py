@@ -52,6 +52,8 @@ class ShiftInput:
     individuals_engaged: int = 0
     referrals: int = 0
     note: str = ""
+    call_back: bool = False
+    on_call_period_id: int | None = None  # found by the service for a call-back
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def refuse(self, name: str, message: str) -> None:
@@ -274,9 +276,38 @@ def _check(worker: User, data: ShiftInput, exclude_id: int | None) -> tuple[date
                 f"{to_local(clash.end_at, zone):%H:%M}. Change the times or edit that shift.",
             )
 
+    if data.call_back and not data.errors:
+        data.on_call_period_id = _call_back_period(worker, data, start, end)
     if data.errors:
         raise ShiftError(data.errors)
     return start, end  # type: ignore[return-value]
+
+
+def _call_back_period(worker: User, data: ShiftInput, start: datetime, end: datetime):
+    """The published on-call period a call-back starts in (refused when there is none, or when
+    a close already paid that time as restrictive hours worked: it would be paid twice)."""
+    from portal.oncall.service import period_for_call_back
+    from portal.pay.rates import policy_for
+
+    period = period_for_call_back(worker, start, end)
+    if period is None:
+        data.refuse(
+            "call_back",
+            "You were not on call when this shift started (no published on-call period of "
+            "yours holds it). Untick call-back, or ask your supervisor to check the rota.",
+        )
+        return None
+    if (
+        period.paid_in_period_id is not None
+        and policy_for(worker.organisation_id).on_call_restrictive
+    ):
+        data.refuse(
+            "call_back",
+            "That on-call period is already paid as hours worked (on-call time is restrictive): "
+            "its call-backs are paid in it. Ask HR if something is missing.",
+        )
+        return None
+    return period.id
 
 
 def _lock_worker(worker: User) -> None:
@@ -299,6 +330,8 @@ def _apply(shift: Shift, data: ShiftInput, start: datetime, end: datetime) -> No
     shift.individuals_engaged = data.individuals_engaged or 0
     shift.referrals = data.referrals or 0
     shift.note = (data.note or "").strip()
+    shift.call_back = bool(data.call_back)
+    shift.on_call_period_id = data.on_call_period_id if data.call_back else None
 
 
 def create_shift(worker: User, data: ShiftInput) -> Shift:

@@ -320,3 +320,32 @@ def test_an_urgent_request_at_night_asks_for_nothing_more(sign_in, page, browse,
     expect(card).not_to_contain_text("555-0177")  # the queue never shows the number
     page.goto(request_path)
     expect(page.locator("dl.details")).to_contain_text("(314) 555-0177")
+
+
+def test_supervisor_publishes_an_on_call_period_and_the_worker_sees_it(sign_in, page, live_server):
+    """A supervisor puts a colleague on call two weeks ahead (no seeded rota there), publishes
+    the week, and the colleague finds the period under On call. (A refused period answers 422,
+    which the browser logs as a console error: tests/test_oncall.py covers those.)"""
+    email, name = live_server.facts["colleagues"][4]
+    sign_in(page, "supervisor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="On-call rota").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("On-call rota")
+    page.get_by_role("link", name="Next week →").click()
+    page.get_by_role("link", name="Next week →").click()
+    sunday = live_server.today - timedelta(days=(live_server.today.weekday() + 1) % 7)
+    friday = sunday + timedelta(days=14 + 5)  # the Friday of the week shown
+    page.get_by_label("Worker").select_option(label=name)
+    page.locator("#start_day").fill(friday.isoformat())
+    page.locator("#start_time").fill("18:00")
+    page.locator("#end_day").fill((friday + timedelta(days=1)).isoformat())
+    page.locator("#end_time").fill("06:00")
+    page.get_by_role("button", name="Add to the rota").click()
+    expect(_alert(page)).to_contain_text(f"Added {name}")
+    page.get_by_role("button", name=re.compile(r"Publish the week")).click()
+    expect(_alert(page)).to_contain_text("Published 1 period")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="On call").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("On call")
+    expect(page.get_by_text(f"{friday:%a %b %-d} 18:00")).to_be_visible()
