@@ -32,6 +32,14 @@ from portal.models.shift import (
     Shift,
     ShiftDayTotal,
 )
+from portal.models.training import (
+    EVERYONE,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingReminder,
+    TrainingRequirement,
+    TrainingSession,
+)
 from portal.models.user import ROLE_LABELS, ROLES, User, UserRole
 from portal.models.wellbeing import (
     CONTACT_METHODS,
@@ -51,6 +59,12 @@ from portal.models.wellbeing import (
 from portal.models.workforce import SEPARATION_REASONS, Engagement
 
 __all__ = [
+    "EVERYONE",
+    "TrainingAttendance",
+    "TrainingCourse",
+    "TrainingReminder",
+    "TrainingRequirement",
+    "TrainingSession",
     "FairPaySnapshot",
     "ApiToken",
     "Engagement",
