@@ -25,23 +25,33 @@ def menu(client, url: str) -> list[tuple[str, str, bool]]:
     "role, url, labels, current",
     [
         ("worker", "/shifts/new",
-         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "Account"], "My shifts"),
+         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "My training", "Account"],
+         "My shifts"),
         ("supervisor", "/shifts/review", ["Home", "Approve shifts", "Account"], "Approve shifts"),
         ("counselor", "/checkins/shared",
          ["Home", "Support queue", "Shared check-ins", "Sessions", "Availability", "Account"],
          "Shared check-ins"),
         ("hr", "/hr/fair-pay/what-if",
-         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Account"], "Fair pay"),
-        ("hr", "/hr/policy", ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Account"],
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"], "Fair pay"),
+        ("hr", "/hr/policy",
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"],
          "Pay &amp; rates"),
-        ("leader", "/dashboard", ["Home", "Dashboard", "Account"], "Dashboard"),
+        ("leader", "/dashboard", ["Home", "Dashboard", "Training completion", "Account"],
+         "Dashboard"),
+        ("hr", "/hr/training/due",
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"],
+         "Training"),
+        ("worker", "/training",
+         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "My training", "Account"],
+         "My training"),
         ("funder", "/", ["Home", "Dashboard", "Account"], "Home"),
         ("admin", "/admin/organisations/new",
          ["Home", "People", "Organisations", "Audit log", "Account"], "Organisations"),
         ("admin", "/admin/users/new",
          ["Home", "People", "Organisations", "Audit log", "Account"], "People"),
         ("worker", "/account/two-factor",
-         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "Account"], "Account"),
+         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "My training", "Account"],
+         "Account"),
     ],
 )  # fmt: skip
 def test_each_role_gets_its_links_and_the_page_is_marked(
@@ -63,7 +73,8 @@ def test_a_new_role_shows_at_once(app, client, auth, world):
         user.roles = {"supervisor", "leader"}
         db.session.commit()
     labels = [label for label, _h, _c in menu(client, "/")]
-    assert labels == ["Home", "Approve shifts", "Dashboard", "Account"]  # in menu order
+    # in menu order
+    assert labels == ["Home", "Approve shifts", "Dashboard", "Training completion", "Account"]
     with app.app_context():
         db.session.get(User, world["user"]["supervisor"]).roles = {"supervisor"}
         db.session.commit()

@@ -247,9 +247,9 @@ def session(session_id: int):
             db.session.commit()
             _flash_outcome(outcome)
             return redirect(url_for("training.session", session_id=session.id))
+    attendances = sorted(session.attendances, key=lambda a: a.worker.name)
     return render_template("training/session.html", session=session, form=form,
-                           attendances=sorted(session.attendances,
-                                              key=lambda a: a.worker.name)), _status(422)  # fmt: skip
+                           attendances=attendances), _status(422)  # fmt: skip
 
 
 @bp.route("/hr/training/attendances/<int:attendance_id>/remove", methods=["POST"])
