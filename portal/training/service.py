@@ -342,9 +342,10 @@ def record_session(actor: User, data: SessionInput) -> tuple[TrainingSession, Ou
     return session, add_attendees(actor, session, data.worker_ids)
 
 
-def add_attendees(actor: User, session: TrainingSession, worker_ids: list[int]) -> Outcome:
+def add_attendees(actor: User, session: TrainingSession, worker_ids: list[int],
+                  now: datetime | None = None) -> Outcome:  # fmt: skip
     """Add workers to a session, each with an approved training shift; refuse (in words) those
-    who cannot be added and keep the rest."""
+    who cannot be added and keep the rest. ``now``: when (the demo data pins it)."""
     outcome = Outcome()
     if not worker_ids:
         return outcome
@@ -376,12 +377,13 @@ def add_attendees(actor: User, session: TrainingSession, worker_ids: list[int]) 
                 "this session. Change or remove that shift, then add them here again."
             )
             continue
+        at = now or utcnow()  # approved as it is made: reviewed at the moment it is created
         shift = Shift(
             worker_id=worker.id, organisation_id=session.organisation_id,
             site_id=session.site_id, shift_type="training", start_at=session.start_at,
             end_at=session.end_at, break_minutes=session.break_minutes,
             worked_minutes=session.minutes, status="approved", reviewed_by_id=actor.id,
-            reviewed_at=utcnow(), note=f"Training: {session.course.name}"[:2000],
+            created_at=at, updated_at=at, reviewed_at=at, note=f"Training: {session.course.name}"[:2000],
         )  # fmt: skip
         db.session.add(shift)
         db.session.flush()
