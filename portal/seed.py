@@ -537,7 +537,7 @@ def _counseling(people: dict, now: datetime) -> None:
 # training shifts go through the pay closes below). Someone with a shift at a session's time is
 # left off it, as HR's form would, so some people are part-way through a course.
 TRAINING_COURSES = [
-    ("CVI foundations", "40", None, "The CVI model, de-escalation, mediation, safety on the street.",
+    ("CVI foundations", "40", None, "The CVI model, de-escalation, mediation, street safety.",
      [("", 90)]),
     ("First aid / Stop the Bleed", "8", 12, "CPR, bleeding control, tourniquets.", [("", None)]),
     ("Trauma-informed care", "16", 24, "Working with people harmed by violence; caring for "
@@ -563,7 +563,7 @@ def _training(orgs: dict, sites: dict, people: dict, first_day: date, today: dat
     from portal.training import service as training
 
     rng = random.Random(RANDOM_SEED + 2)  # its own stream: the other demo data stay as they were
-    for key, org in orgs.items():
+    for org in orgs.values():
         if org.kind != "provider":
             continue
         hr = next((u for u in people["all"] if "hr" in u.roles and u.organisation_id == org.id),

@@ -383,7 +383,8 @@ def add_attendees(actor: User, session: TrainingSession, worker_ids: list[int],
             site_id=session.site_id, shift_type="training", start_at=session.start_at,
             end_at=session.end_at, break_minutes=session.break_minutes,
             worked_minutes=session.minutes, status="approved", reviewed_by_id=actor.id,
-            created_at=at, updated_at=at, reviewed_at=at, note=f"Training: {session.course.name}"[:2000],
+            created_at=at, updated_at=at, reviewed_at=at,
+            note=f"Training: {session.course.name}"[:2000],
         )  # fmt: skip
         db.session.add(shift)
         db.session.flush()
