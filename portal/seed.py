@@ -593,6 +593,7 @@ def _training(orgs: dict, sites: dict, people: dict, first_day: date, today: dat
             asked = [w for w in workers if "" in titles or w.job_title in titles]
             chosen = [w.id for w in asked if rng.random() < share]
             site = rng.choice(org_sites)
+            trainer = rng.choice(TRAINERS)
             for back in days_back:
                 day = today - timedelta(days=back)
                 if day < first_day:
@@ -601,7 +602,7 @@ def _training(orgs: dict, sites: dict, people: dict, first_day: date, today: dat
                                                zone)  # fmt: skip
                 session = TrainingSession(organisation_id=org.id, course_id=course.id,
                                           site_id=site.id, start_at=start, end_at=end,
-                                          break_minutes=0, trainer=rng.choice(TRAINERS),
+                                          break_minutes=0, trainer=trainer,
                                           recorded_by_id=hr.id, created_at=now)  # fmt: skip
                 db.session.add(session)
                 db.session.flush()
