@@ -63,6 +63,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         oncall,
         pay,
         shifts,
+        training,
         wellbeing,
     )
 
@@ -77,6 +78,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(wellbeing.bp)
     app.register_blueprint(counseling.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(training.bp)
     app.register_blueprint(api.bp)
     app.wsgi_app = api.WithoutCookies(app.wsgi_app)  # bearer tokens only under /api/
 
@@ -110,6 +112,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.pay.fairness import register_fair_pay_cli
 
     register_fair_pay_cli(app)
+    from portal.training.reminders import register_training_cli
+
+    register_training_cli(app)
     return app
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 _HR_FAIR_PAY = ("hr.whatif", "hr.standards_page")
 _ONCALL_WORKER = ("oncall.index", "oncall.period")
+_TRAINING_NOT_HR = ("training.index", "training.completion", "training.completion_csv")
 _ADMIN_ORGS = ("admin.organisations", "admin.new_organisation", "admin.edit_organisation")
 
 
@@ -46,6 +47,10 @@ def _hr_pay(endpoint: str, blueprint: str) -> bool:
     return blueprint == "hr" and not _hr_fair_pay(endpoint, blueprint)
 
 
+def _training_hr(endpoint: str, blueprint: str) -> bool:
+    return blueprint == "training" and endpoint not in _TRAINING_NOT_HR
+
+
 def _admin_people(endpoint: str, blueprint: str) -> bool:
     return blueprint == "admin" and endpoint not in ("admin.audit_log", *_ADMIN_ORGS)
 
@@ -71,6 +76,7 @@ MENU: tuple[Item, ...] = (
     Item("Counselling", "counseling.index", _roles("worker"),
          _on("counseling.index", "counseling.booking", "counseling.reschedule")),
     Item("Wellbeing", "wellbeing.support", _roles("worker"), _in("wellbeing")),
+    Item("My training", "training.index", _roles("worker"), _on("training.index")),
     Item("Support queue", "wellbeing.support_queue", _roles("counselor"),
          _on("wellbeing.support_queue")),
     Item("Shared check-ins", "wellbeing.checkins_shared", _roles("counselor"),
@@ -83,7 +89,10 @@ MENU: tuple[Item, ...] = (
     Item("Pay & rates", "hr.index", _roles("hr"), _hr_pay),
     Item("Fair pay", "hr.fair_pay", _roles("hr"), _hr_fair_pay),
     Item("Benchmarks", "benchmarks.index", _roles("hr"), _in("benchmarks")),
+    Item("Training", "training.hr_index", _roles("hr"), _training_hr),
     Item("Dashboard", "dashboard.index", _roles("leader", "funder"), _in("dashboard")),
+    Item("Training completion", "training.completion", _roles("leader"),
+         _on("training.completion")),
     Item("People", "admin.users", _roles("admin"), _admin_people),
     Item("Organisations", "admin.organisations", _roles("admin"), _on(*_ADMIN_ORGS)),
     Item("Audit log", "admin.audit_log", _roles("admin"), _on("admin.audit_log")),

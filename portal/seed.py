@@ -255,6 +255,7 @@ def seed_demo(now: datetime | None = None, left_open: int = 1) -> dict:
     _wellbeing(rng, people, rows, now)
     _counseling(people, now)
     _on_call(people, sites, today, period, now, zone)
+    _training(orgs, sites, people, first_day, today, now, zone)
     closed = _close_past_periods(orgs, today, left_open)
     for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
         if org.kind == "provider":
@@ -578,6 +579,87 @@ def _counseling(people: dict, now: datetime) -> None:
     )  # fmt: skip
     if first is not None:
         book(people["demo_worker"], first, now=now)
+
+
+# Training: each provider's courses and who must take them, and past sessions (their attendees'
+# training shifts go through the pay closes below). Someone with a shift at a session's time is
+# left off it, as HR's form would, so some people are part-way through a course.
+TRAINING_COURSES = [
+    ("CVI foundations", "40", None, "The CVI model, de-escalation, mediation, street safety.",
+     [("", 90)]),
+    ("First aid / Stop the Bleed", "8", 12, "CPR, bleeding control, tourniquets.", [("", None)]),
+    ("Trauma-informed care", "16", 24, "Working with people harmed by violence; caring for "
+     "yourself.", [("Violence interrupter", None), ("Outreach worker", None)]),
+    ("Hospital protocols", "4", 12, "Bedside responses with the hospital's team.",
+     [("Hospital responder", None)]),
+]  # fmt: skip
+# (course, days before today of each day of the session, share of the workers asked to attend)
+TRAINING_SESSIONS = [
+    ("CVI foundations", [330, 329, 328, 327, 326], 0.8),
+    ("CVI foundations", [150, 149, 148, 147, 146], 0.3),
+    ("First aid / Stop the Bleed", [352], 0.5),
+    ("First aid / Stop the Bleed", [200], 0.4),
+    ("Trauma-informed care", [120, 119], 0.6),
+    ("Hospital protocols", [90], 1.0),
+]
+
+
+def _training(orgs: dict, sites: dict, people: dict, first_day: date, today: date,
+              now: datetime, zone) -> None:  # fmt: skip
+    """Courses, requirements and a year of sessions for each provider (portal.training)."""
+    from portal.models import TrainingCourse, TrainingRequirement, TrainingSession
+    from portal.training import service as training
+
+    rng = random.Random(RANDOM_SEED + 2)  # its own stream: the other demo data stay as they were
+    for org in orgs.values():
+        if org.kind != "provider":
+            continue
+        hr = next((u for u in people["all"] if "hr" in u.roles and u.organisation_id == org.id),
+                  None)  # fmt: skip
+        if hr is None:
+            continue
+        courses = {}
+        for name, hours, renewal, description, required in TRAINING_COURSES:
+            course = TrainingCourse(organisation_id=org.id, name=name, hours=Decimal(hours),
+                                    renewal_months=renewal, description=description)  # fmt: skip
+            db.session.add(course)
+            db.session.flush()
+            for title, due in required:
+                db.session.add(TrainingRequirement(course_id=course.id, job_title=title,
+                                                   due_within_days=due))  # fmt: skip
+            courses[name] = course
+        db.session.flush()
+        org_sites = [s for s in sites.values() if s.organisation_id == org.id and s.active]
+        workers = [w for w in people["workers"] if w.organisation_id == org.id and w.active]
+        hired = dict(db.session.execute(
+            sa.select(Engagement.user_id, sa.func.min(Engagement.started_on))
+            .where(Engagement.organisation_id == org.id).group_by(Engagement.user_id)
+        ).all())  # fmt: skip
+        for name, days_back, share in TRAINING_SESSIONS:
+            course = courses[name]
+            titles = {t for t, _due in next(c[4] for c in TRAINING_COURSES if c[0] == name)}
+            asked = [w for w in workers if "" in titles or w.job_title in titles]
+            chosen = [w.id for w in asked if rng.random() < share]
+            site = rng.choice(org_sites)
+            trainer = rng.choice(TRAINERS)
+            for back in days_back:
+                day = today - timedelta(days=back)
+                if day < first_day:
+                    continue
+                start, end = local_span_to_utc(day, time(9), time(17 if course.hours >= 8 else 13),
+                                               zone)  # fmt: skip
+                session = TrainingSession(organisation_id=org.id, course_id=course.id,
+                                          site_id=site.id, start_at=start, end_at=end,
+                                          break_minutes=0, trainer=trainer,
+                                          recorded_by_id=hr.id, created_at=now)  # fmt: skip
+                db.session.add(session)
+                db.session.flush()
+                here = [w for w in chosen if hired.get(w) and hired[w] <= day]
+                training.add_attendees(hr, session, here, now)
+
+
+TRAINERS = ["Cure Violence Global trainer", "St. Louis Fire Dept. EMS educator",
+            "Dr. Alma Reyes, LCSW", "Peer trainer Marcus Bell"]  # fmt: skip
 
 
 def _close_past_periods(orgs: dict[str, Organisation], today: date, left_open: int = 1) -> int:

@@ -165,6 +165,22 @@ ROUTES = {
     "oncall.add_period": row("POST", "/oncall/rota/sites/{site}/periods"),
     "oncall.remove_period": row("POST", "/oncall/rota/periods/{shift}/remove"),
     "oncall.publish": row("POST", "/oncall/rota/sites/{site}/publish"),
+    # Training (tests/test_training.py): ids are never a course, session or attendance here, so
+    # 404 for all; another organisation's real records: test_record_isolation.py.
+    "training.index": row("GET", "/training", worker=200),
+    "training.completion": row("GET", "/training/completion", leader=200),
+    "training.completion_csv": row("GET", "/training/completion.csv", leader=200),
+    "training.hr_index": row("GET", "/hr/training", hr=200),
+    "training.add_course": row("POST", "/hr/training/courses", hr=422),
+    "training.course": row("GET", "/hr/training/courses/{shift}"),
+    "training.add_requirement": row("POST", "/hr/training/courses/{shift}/requirements"),
+    "training.remove_requirement": row(
+        "POST", "/hr/training/courses/{shift}/requirements/{shift}/remove"),
+    "training.new_session": row("GET", "/hr/training/sessions/new", hr=200),
+    "training.session": row("GET", "/hr/training/sessions/{shift}"),
+    "training.remove_attendance": row("POST", "/hr/training/attendances/{shift}/remove"),
+    "training.hr_due": row("GET", "/hr/training/due", hr=200),
+    "training.hr_due_csv": row("GET", "/hr/training/due.csv", hr=200),
     "dashboard.index": row("GET", "/dashboard", leader=200, funder=200),
     "dashboard.report": row("GET", "/dashboard/report", leader=200, funder=200),
     "dashboard.table_csv": row("GET", "/dashboard/wellbeing.csv", leader=200, funder=200),

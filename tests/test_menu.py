@@ -21,7 +21,9 @@ def menu(client, url: str) -> list[tuple[str, str, bool]]:
     return [(label, href, bool(cur)) for href, cur, label in LINK.findall(nav)]
 
 
-WORKER_MENU = ["Home", "My shifts", "My pay", "On call", "Counselling", "Wellbeing", "Account"]
+WORKER_MENU = [
+    "Home", "My shifts", "My pay", "On call", "Counselling", "Wellbeing", "My training", "Account",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -37,10 +39,18 @@ WORKER_MENU = ["Home", "My shifts", "My pay", "On call", "Counselling", "Wellbei
          ["Home", "Support queue", "Shared check-ins", "Sessions", "Availability", "Account"],
          "Shared check-ins"),
         ("hr", "/hr/fair-pay/what-if",
-         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Account"], "Fair pay"),
-        ("hr", "/hr/policy", ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Account"],
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"], "Fair pay"),
+        ("hr", "/hr/policy",
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"],
          "Pay &amp; rates"),
-        ("leader", "/dashboard", ["Home", "Dashboard", "Account"], "Dashboard"),
+        ("leader", "/dashboard", ["Home", "Dashboard", "Training completion", "Account"],
+         "Dashboard"),
+        ("hr", "/hr/training/due",
+         ["Home", "Pay &amp; rates", "Fair pay", "Benchmarks", "Training", "Account"],
+         "Training"),
+        ("worker", "/training",
+         ["Home", "My shifts", "My pay", "Counselling", "Wellbeing", "My training", "Account"],
+         "My training"),
         ("funder", "/", ["Home", "Dashboard", "Account"], "Home"),
         ("admin", "/admin/organisations/new",
          ["Home", "People", "Organisations", "Audit log", "Account"], "Organisations"),
@@ -69,7 +79,8 @@ def test_a_new_role_shows_at_once(app, client, auth, world):
         db.session.commit()
     labels = [label for label, _h, _c in menu(client, "/")]
     # in menu order
-    assert labels == ["Home", "Approve shifts", "On-call rota", "Dashboard", "Account"]
+    assert labels == ["Home", "Approve shifts", "On-call rota", "Dashboard", "Training completion",
+                      "Account"]
     with app.app_context():
         db.session.get(User, world["user"]["supervisor"]).roles = {"supervisor"}
         db.session.commit()

@@ -28,6 +28,10 @@ from portal.models import (
     PayDifferential,
     SupportRequest,
     TimeOff,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingRequirement,
+    TrainingSession,
     User,
 )
 from tests.factories import make_shift, make_statement, make_user, recent_start
@@ -40,6 +44,8 @@ KINDS = {
     "differential_id": "differential", "user_id": "user", "token_id": "token",
     "time_off_id": "time_off", "organisation_id": "organisation", "site_id": "site",
     "on_call_id": "on_call", "swap_id": "swap",
+    "course_id": "course", "requirement_id": "requirement", "session_id": "training_session",
+    "attendance_id": "attendance",
 }  # fmt: skip
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
@@ -127,6 +133,23 @@ def make_records(world, owner_key: str, org_key: str) -> dict[str, int]:
     db.session.add(swap)
     db.session.flush()
     records["on_call"], records["swap"] = on_call.id, swap.id
+    course = TrainingCourse(organisation_id=org, name=f"{owner_key}-private course",
+                            hours=Decimal("8"), renewal_months=12)
+    db.session.add(course)
+    db.session.flush()
+    requirement = TrainingRequirement(course_id=course.id, job_title="")
+    training = TrainingSession(organisation_id=org, course_id=course.id,
+                               site_id=records["site"], start_at=start - timedelta(days=2),
+                               end_at=start - timedelta(days=2, hours=-4), trainer="T")
+    db.session.add_all([requirement, training])
+    db.session.flush()
+    paid = make_shift(owner, start - timedelta(days=2), hours=4, status="approved",
+                      shift_type="training")
+    attendance = TrainingAttendance(session_id=training.id, worker_id=owner, shift_id=paid)
+    db.session.add(attendance)
+    db.session.flush()
+    records.update(course=course.id, requirement=requirement.id,
+                   training_session=training.id, attendance=attendance.id)
     token, _plain = api_service.issue(funder, "Report", issued_by=funder)
     records["token"] = token.id
     return records

@@ -14,6 +14,7 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import (
@@ -25,6 +26,10 @@ from portal.models import (
     PayPeriod,
     PayStatement,
     SupportRequest,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingRequirement,
+    TrainingSession,
     User,
 )
 from portal.pay import fairness
@@ -45,6 +50,7 @@ PAGES = [
     ("worker", "/counseling", 6),
     ("worker", "/my-data", 3),
     ("worker", "/account", 1),
+    ("worker", "/training", 5),  # four for where they stand, one for their history
     ("supervisor", "/", 5),
     ("supervisor", "/shifts/review", 3),
     ("supervisor", "/oncall/rota", 6),  # + the sites and workers, swaps to decide,
@@ -59,10 +65,14 @@ PAGES = [
     ("hr", "/hr/periods", 12),
     ("hr", "/hr/policy", 6),
     ("hr", "/hr/benchmarks/", 3),
+    ("hr", "/hr/training", 4),
+    ("hr", "/hr/training/sessions/new", 5),
+    ("hr", "/hr/training/due", 5),
     ("leader", "/", 12),
     # the dashboards' wellbeing is one tree per funder (issue 16): its sites with workers, its
     # providers, and a third median level cost three more statements each
     ("leader", "/dashboard", 22),
+    ("leader", "/training/completion", 5),
     ("funder", "/", 1),
     ("funder", "/dashboard", 14),
     ("admin", "/", 1),
@@ -92,6 +102,30 @@ def _closed_period(organisation_id: int, workers: list[int]) -> None:
             gross_pay=gross, effective_hourly=Decimal("20.00"),
             details={"weeks": [], "adjustments": []},
         ))  # fmt: skip
+
+
+def _training_session(ids: dict, workers: list[int], n: int) -> None:
+    """A session of a required course (one more each round), attended by every worker."""
+    org = ids["org"]["a"]
+    course = db.session.scalar(
+        sa.select(TrainingCourse).where(TrainingCourse.organisation_id == org)
+    )
+    if course is None:
+        course = TrainingCourse(organisation_id=org, name="First aid", hours=Decimal("8"),
+                                renewal_months=12)
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(TrainingRequirement(course_id=course.id, job_title=""))
+    start = recent_start(40 + n, "08:00")
+    session = TrainingSession(organisation_id=org, course_id=course.id,
+                              site_id=ids["site"]["a1"], start_at=start,
+                              end_at=start + timedelta(hours=4), trainer="T")
+    db.session.add(session)
+    db.session.flush()
+    for worker_id in workers:
+        shift = make_shift(worker_id, start, hours=4, status="approved", shift_type="training")
+        db.session.add(TrainingAttendance(session_id=session.id, worker_id=worker_id,
+                                          shift_id=shift))
 
 
 def _add_records(ids: dict) -> None:
@@ -131,6 +165,7 @@ def _add_records(ids: dict) -> None:
             db.session.add(OnCallSwap(organisation_id=org, period_id=period.id,
                                       from_worker_id=worker_id, to_worker_id=other,
                                       status="accepted"))  # fmt: skip
+    _training_session(ids, workers, n)
     _closed_period(ids["org"]["a"], workers)
     db.session.commit()
 

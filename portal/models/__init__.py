@@ -40,6 +40,14 @@ from portal.models.shift import (
     Shift,
     ShiftDayTotal,
 )
+from portal.models.training import (
+    EVERYONE,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingReminder,
+    TrainingRequirement,
+    TrainingSession,
+)
 from portal.models.user import ROLE_LABELS, ROLES, User, UserRole
 from portal.models.wellbeing import (
     CONTACT_METHODS,
@@ -65,6 +73,12 @@ __all__ = [
     "SWAP_STATUSES",
     "OnCallPeriod",
     "OnCallSwap",
+    "EVERYONE",
+    "TrainingAttendance",
+    "TrainingCourse",
+    "TrainingReminder",
+    "TrainingRequirement",
+    "TrainingSession",
     "FairPaySnapshot",
     "ApiToken",
     "Engagement",

@@ -349,3 +349,32 @@ def test_supervisor_publishes_an_on_call_period_and_the_worker_sees_it(sign_in, 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="On call").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("On call")
     expect(page.get_by_text(f"{friday:%a %b %-d} 18:00")).to_be_visible()
+
+
+def test_hr_records_a_training_session_and_the_worker_sees_it(sign_in, page):
+    """HR records a session the demo worker attended; the worker finds it on /training, paid."""
+    start = datetime.now(ZONE) + timedelta(hours=2)
+    start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
+    end = start + timedelta(hours=1)
+    sign_in(page, "hr")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Training").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Training")
+    page.get_by_role("link", name="Record a session").first.click()
+    page.get_by_label("Course").select_option(label="First aid / Stop the Bleed")
+    page.get_by_label("Site").select_option(label="Dutchtown")
+    page.get_by_label("Date").fill(start.date().isoformat())
+    page.get_by_label("Start").fill(start.strftime("%H:%M"))
+    page.get_by_label("End", exact=True).fill(end.strftime("%H:%M"))
+    page.get_by_label("Trainer").fill("Browser-test trainer")
+    page.get_by_role("checkbox", name=re.compile(r"Jordan Avery")).check()
+    page.get_by_role("button", name="Record session").click()
+    expect(_alert(page)).to_contain_text("Recorded 1 attendee")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("First aid / Stop the Bleed")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "worker")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My training").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+    history = page.locator("section", has=page.get_by_role("heading", name="Sessions I attended"))
+    expect(history).to_contain_text("Browser-test trainer")
+    expect(history).to_contain_text("Approved, paid with the next close")
