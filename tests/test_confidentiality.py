@@ -97,6 +97,9 @@ def records(app, world):
             "request_id": request.id, "booking_id": booking.id, "slot_id": slot.id,
             "differential_id": 1, "token": "not-a-token", "organisation_id": world["org"]["a"],
             "site_id": world["site"]["a1"],
+            # on-call and training pages carry no wellbeing: any id (404 or not) will do
+            "on_call_id": 1, "swap_id": 1, "course_id": 1, "requirement_id": 1, "session_id": 1,
+            "attendance_id": 1,
         }  # fmt: skip
 
 

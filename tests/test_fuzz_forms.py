@@ -50,6 +50,10 @@ from portal.models import (
     Site,
     SupportRequest,
     TimeOff,
+    TrainingAttendance,
+    TrainingCourse,
+    TrainingRequirement,
+    TrainingSession,
     User,
 )
 from tests.conftest import AuthActions
@@ -157,6 +161,14 @@ POST_ROUTES: dict[str, Route] = {
     "oncall.remove_period": Route((S,), (W,), "/oncall/rota", ids={"on_call_id": "on_call_draft"}),
     "oncall.publish": Route((S,), (W,), "/oncall/rota", ids={"site_id": "home_site"}),
     "hr.shift_pay": Route((HR,), (W,)),
+    # Training: a course with a requirement, a past session the worker attended (paid shift).
+    "training.add_course": Route((HR,), (W,), "/hr/training"),
+    "training.course": Route((HR,), (W,)),
+    "training.add_requirement": Route((HR,), (L,), "/hr/training/courses/{course}"),
+    "training.remove_requirement": Route((HR,), (W,), "/hr/training/courses/{course}"),
+    "training.new_session": Route((HR,), (S,)),
+    "training.session": Route((HR,), (W,)),
+    "training.remove_attendance": Route((HR,), (W,), "/hr/training/sessions/{training_session}"),
     "hr.release_shift": Route((HR,), (W,), "/hr/shifts/{shift}"),
     "hr.whatif": Route((HR,), (L,), "/hr/fair-pay/what-if?scenario=floor&floor=20.00"),
     "hr.worker": Route((HR,), (S,)),
@@ -190,6 +202,8 @@ KINDS = {
     "differential_id": "differential", "user_id": "user", "token_id": "token",
     "token": "password_link", "time_off_id": "time_off", "organisation_id": "organisation",
     "site_id": "site", "on_call_id": "on_call", "swap_id": "swap_mine",
+    "course_id": "course", "requirement_id": "requirement", "session_id": "training_session",
+    "attendance_id": "attendance",
 }  # fmt: skip
 _SERIAL = itertools.count(1)
 
@@ -287,6 +301,23 @@ def make_records(world) -> dict:
     records["swap_to_me"] = swap(on_call(w2, base + 2), w2, worker, "asked")
     records["swap_mine"] = swap(on_call(worker, base + 3), worker, w2, "asked")
     records["swap_accepted"] = swap(on_call(w2, base + 4), w2, worker, "accepted")
+    course = TrainingCourse(organisation_id=org, name=f"Fuzz course {n}", hours=Decimal("8"),
+                            renewal_months=12)  # fmt: skip
+    db.session.add(course)
+    db.session.flush()
+    requirement = TrainingRequirement(course_id=course.id, job_title="")
+    taught = (now - timedelta(days=30, minutes=5 * n)).replace(hour=5)  # before any other shift
+    training = TrainingSession(organisation_id=org, course_id=course.id, site_id=site,
+                               start_at=taught, end_at=taught + timedelta(hours=1),
+                               trainer="Fuzz trainer")  # fmt: skip
+    db.session.add_all([requirement, training])
+    db.session.flush()
+    attended = make_shift(worker, taught, hours=1, status="approved", shift_type="training")
+    attendance = TrainingAttendance(session_id=training.id, worker_id=worker, shift_id=attended)
+    db.session.add(attendance)
+    db.session.flush()
+    records.update(course=course.id, requirement=requirement.id, training_session=training.id,
+                   attendance=attendance.id)  # fmt: skip
     records["slot"] = slot(3 + n / 1000).id
     slot(5 + n / 1000)  # another open time, for rescheduling
     for kind, days, status in [("booking", 4, "booked"), ("past_booking", -2, "booked"),

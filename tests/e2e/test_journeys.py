@@ -353,8 +353,12 @@ def test_supervisor_publishes_an_on_call_period_and_the_worker_sees_it(sign_in, 
 
 def test_hr_records_a_training_session_and_the_worker_sees_it(sign_in, page):
     """HR records a session the demo worker attended; the worker finds it on /training, paid."""
-    start = datetime.now(ZONE) + timedelta(hours=2)
-    start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
+    # 04:00 today (yesterday before 06:00): in the open or the last unclosed period, and at an
+    # hour no other journey or seeded shift of the worker's reaches
+    now = datetime.now(ZONE)
+    start = (now if now.hour >= 6 else now - timedelta(days=1)).replace(
+        hour=4, minute=0, second=0, microsecond=0
+    )
     end = start + timedelta(hours=1)
     sign_in(page, "hr")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Training").click()
