@@ -70,3 +70,26 @@ class ServiceForm(FlaskForm):
             else:
                 extra.extend(messages)
         self.form_errors_extra = extra
+
+
+class FieldErrors(Exception):
+    """A refused change: messages by form field ("" for the form as a whole)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+        self.errors = errors
+
+
+class Refusals(dict):
+    """Messages gathered by field while checking a change, raised together as ``error``."""
+
+    def __init__(self, error: type[FieldErrors]):
+        super().__init__()
+        self.error = error
+
+    def add(self, name: str, message: str) -> None:
+        self.setdefault(name, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise self.error(dict(self))

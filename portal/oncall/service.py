@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.extensions import db
+from portal.forms import FieldErrors, Refusals
 from portal.mail import send_mail
 from portal.models import (
     MAX_ON_CALL_HOURS,
@@ -40,21 +41,12 @@ MAX_REASON = 500
 MAX_DAYS_AHEAD = 366
 
 
-class OnCallError(Exception):
+class OnCallError(FieldErrors):
     """A refused on-call action: messages by form field ("" for the form as a whole)."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
 
-
-class _Errors(dict):
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise OnCallError(dict(self))
+def _Errors() -> Refusals:  # noqa: N802 - used as the class it stood for
+    return Refusals(OnCallError)
 
 
 def span_text(start: datetime, end: datetime) -> str:

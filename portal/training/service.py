@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
 from portal.extensions import db
+from portal.forms import FieldErrors, Refusals
 from portal.models import (
     EVERYONE,
     MAX_SHIFT_HOURS,
@@ -48,21 +49,12 @@ MAX_DUE_DAYS = 730
 MAX_FUTURE = timedelta(days=1)
 
 
-class TrainingError(Exception):
+class TrainingError(FieldErrors):
     """A refused change: messages by form field ("" for the form as a whole)."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
 
-
-class _Errors(dict):
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(message)
-
-    def raise_any(self) -> None:
-        if self:
-            raise TrainingError(dict(self))
+def _Errors() -> Refusals:  # noqa: N802 - used as the class it stood for
+    return Refusals(TrainingError)
 
 
 def _clean(text: str | None) -> str:
@@ -181,7 +173,7 @@ def save_course(actor: User, data: CourseInput, course: TrainingCourse | None = 
     description = (data.description or "").strip()
     if len(description) > 2000:
         errors.add("description", "Keep the description under 2,000 characters.")
-    errors.raise_any()
+    errors.raise_if_any()
     new = course is None
     if new:
         course = TrainingCourse(organisation_id=actor.organisation_id)
@@ -220,7 +212,7 @@ def add_requirement(
     if title.lower() in taken:
         who = f"of every “{title}”" if title else "of everyone"
         errors.add("job_title", f"This course is already required {who}.")
-    errors.raise_any()
+    errors.raise_if_any()
     requirement = TrainingRequirement(course_id=course.id, job_title=title,
                                       due_within_days=due_within_days)  # fmt: skip
     try:
@@ -332,7 +324,7 @@ def record_session(actor: User, data: SessionInput) -> tuple[TrainingSession, Ou
             errors.add("break_minutes", "The break must be shorter than the session.")
         if start > utcnow() + MAX_FUTURE:
             errors.add("day", "Record a session once it is held (at most a day ahead).")
-    errors.raise_any()
+    errors.raise_if_any()
     session = TrainingSession(organisation_id=org, course_id=course.id, site_id=site.id,
                               start_at=start, end_at=end, break_minutes=breaks, trainer=trainer,
                               recorded_by_id=actor.id)  # fmt: skip
@@ -403,9 +395,7 @@ def add_attendees(actor: User, session: TrainingSession, worker_ids: list[int],
 
 def remove_attendance(actor: User, attendance: TrainingAttendance) -> None:
     """Take a worker off a session and remove its shift, while that shift is unpaid."""
-    db.session.execute(
-        sa.select(Shift.id).where(Shift.id == attendance.shift_id).with_for_update()
-    )
+    db.session.execute(sa.select(Shift.id).where(Shift.id == attendance.shift_id).with_for_update())
     shift = attendance.shift
     db.session.refresh(shift)
     if shift.paid_in_period_id is not None:
@@ -455,9 +445,7 @@ class Line:
 
     @property
     def hours_so_far(self) -> Decimal:
-        return (Decimal(self.standing.progress.minutes_towards_next) / 60).quantize(
-            Decimal("0.01")
-        )
+        return (Decimal(self.standing.progress.minutes_towards_next) / 60).quantize(Decimal("0.01"))
 
 
 @dataclass
