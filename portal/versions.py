@@ -16,8 +16,8 @@ What counts as a write to an organisation's records, worked out for every transa
   provider's payroll does not lock every other provider's row).
 
 Records no kept page reads are left out (``UNREAD``): the audit trail, the dashboards' daily
-totals, fair-pay snapshots, API tokens and recovery codes; otherwise every sign-in would make
-every page of the organisation be worked out afresh.
+totals, fair-pay snapshots, API tokens, recovery codes and safety positions; otherwise every
+sign-in would make every page of the organisation be worked out afresh.
 
 The bump is one UPDATE at commit time, after the last flush, so the rows are locked for an
 instant and in one statement. Writes that bypass the session (``connection.execute`` on the
@@ -38,11 +38,12 @@ from portal.models import (
     FairPaySnapshot,
     Organisation,
     RecoveryCode,
+    SafetyPosition,
     ShiftDayTotal,
     User,
 )
 
-UNREAD = (AuditEvent, ShiftDayTotal, FairPaySnapshot, ApiToken, RecoveryCode)
+UNREAD = (AuditEvent, ShiftDayTotal, FairPaySnapshot, ApiToken, RecoveryCode, SafetyPosition)
 UNREAD_TABLES = frozenset(model.__table__ for model in UNREAD)
 USER_COLUMNS = ("worker_id", "user_id", "counselor_id")
 EVERY = "every"  # instead of ids: every organisation's version is bumped

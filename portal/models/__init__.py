@@ -31,6 +31,17 @@ from portal.models.pay import (
     ShiftStipend,
     WageStandard,
 )
+from portal.models.safety import (
+    ALARM_KINDS,
+    ALERT_STEPS,
+    MAX_CHECKIN_MINUTES,
+    MIN_CHECKIN_MINUTES,
+    POSITION_KEEP_HOURS,
+    SAFETY_STATUSES,
+    SafetyCheckin,
+    SafetyPosition,
+    SafetySettings,
+)
 from portal.models.security import ApiToken, RecoveryCode
 from portal.models.shift import (
     EDITABLE_STATUSES,
@@ -67,6 +78,15 @@ from portal.models.wellbeing import (
 from portal.models.workforce import SEPARATION_REASONS, Engagement
 
 __all__ = [
+    "ALARM_KINDS",
+    "ALERT_STEPS",
+    "MAX_CHECKIN_MINUTES",
+    "MIN_CHECKIN_MINUTES",
+    "POSITION_KEEP_HOURS",
+    "SAFETY_STATUSES",
+    "SafetyCheckin",
+    "SafetyPosition",
+    "SafetySettings",
     "MAX_ON_CALL_HOURS",
     "ON_CALL_STATUSES",
     "OPEN_SWAP_STATUSES",
