@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user, login_required
@@ -9,9 +11,12 @@ from flask_login import current_user, login_required
 from portal.extensions import db
 from portal.kept_pages import kept
 from portal.main import bp
+from portal.models import OnCallPeriod, OnCallSwap
+from portal.oncall import service as oncall_service
 from portal.pay import fairness
 from portal.shifts import service as shift_service
-from portal.timeutil import local_today
+from portal.timeutil import local_today, utcnow
+from portal.training import service as training_service
 from portal.wellbeing.care import care_offer
 from portal.wellbeing.support_service import wellness_days_off
 
@@ -27,9 +32,11 @@ def home():
     """The home page: each role's panel, the worker's and the supervisor's first."""
     worker = supervisor = fair_pay = None
     care = None
+    work = None
     if current_user.has_role("worker"):
         worker = shift_service.worker_home(current_user)
         care = care_offer(current_user)
+        work = work_summary(current_user)
     days_off = counselor = None
     if current_user.has_role("counselor"):
         counselor = counselor_summary(current_user)
@@ -41,6 +48,7 @@ def home():
     return render_template(
         "main/home.html",
         worker=worker,
+        work=work,
         supervisor=supervisor,
         fair_pay=fair_pay,
         care=care,
@@ -57,10 +65,39 @@ def help_now():
     return render_template("main/help.html")
 
 
+@dataclass
+class WorkSummary:
+    """The worker's next on-call period, swaps waiting for their answer, and training due."""
+
+    next_on_call: OnCallPeriod | None
+    swaps_to_answer: int
+    training_due: int  # required courses overdue, due within 30 days, or never done by a deadline
+    training_overdue: int
+
+    @property
+    def on_call_now(self) -> bool:
+        return self.next_on_call is not None and self.next_on_call.start_at <= utcnow()
+
+
+def work_summary(worker) -> WorkSummary:
+    """What the worker's home says of on call and training, in a fixed number of queries."""
+    upcoming = oncall_service.upcoming_for(worker, limit=1)
+    swaps = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OnCallSwap)
+        .where(OnCallSwap.to_worker_id == worker.id, OnCallSwap.status == "asked")
+    )
+    mine = training_service.standings(worker.organisation_id, worker_id=worker.id)
+    statuses = [line.standing.status for line in (mine[0].lines if mine else [])]
+    due = sum(1 for s in statuses if s in ("due_soon", "overdue"))
+    return WorkSummary(
+        upcoming[0] if upcoming else None, swaps or 0, due, statuses.count("overdue")
+    )
+
+
 def counselor_summary(user) -> dict:
     """Requests waiting in the counsellor's organisation, and their next sessions (two queries)."""
     from portal.models import Booking, CounselingSlot, SupportRequest
-    from portal.timeutil import utcnow
 
     waiting = db.session.execute(
         sa.select(
