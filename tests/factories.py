@@ -251,3 +251,23 @@ def make_slot(counselor_id: int, days: int = 3, minutes: int = 50, **fields) -> 
     db.session.add(slot)
     db.session.flush()
     return slot.id
+
+
+def safety_checkin(worker_id: int, started_at: datetime, alarm_kind: str | None = None,
+                   place: str = "Corner of Test and Example", **fields) -> int:
+    """A field-safety check-in of a worker (30 minutes long), for the dashboard's counts: ended
+    "safe", or, with ``alarm_kind``, an alarm a supervisor has closed; flushed, its id."""
+    from portal.models import SafetyCheckin
+
+    worker = db.session.get(User, worker_id)
+    fields.setdefault("organisation_id", worker.organisation_id)
+    fields.setdefault("site_id", worker.site_id)
+    fields["status"] = fields.get("status") or ("closed" if alarm_kind else "safe")
+    row = SafetyCheckin(worker_id=worker_id, place=place, started_at=started_at,
+                        due_at=started_at + timedelta(minutes=30), alarm_kind=alarm_kind,
+                        alarm_at=started_at + timedelta(minutes=30) if alarm_kind else None,
+                        alert_step=1 if alarm_kind else 0,
+                        ended_at=started_at + timedelta(minutes=20), **fields)  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
+    return row.id

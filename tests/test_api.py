@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from portal.api import service
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, CheckIn, Exposure, Organisation, Site, User
-from tests.factories import local, make_rate, make_shift, make_user
+from tests.factories import local, make_rate, make_shift, make_user, safety_checkin
 from tests.test_dashboard import unseparated
 
 RANGE = {"from": "2026-01-01", "to": "2026-02-28"}
@@ -63,7 +63,8 @@ def audit_rows(app, action: str) -> list[tuple]:
 @pytest.fixture
 def programme(app, world):
     """Approved shifts in Jan-Feb 2026 for providers A and B, a provider the city does not fund,
-    and two people's exposures (too few to publish)."""
+    two people's exposures (too few to publish) and a few field-safety check-ins (one a duress
+    alarm)."""
     u = world["user"]
     with app.app_context():
         make_shift(u["worker"], local(date(2026, 1, 10), "09:00"), 8, "approved",
@@ -95,6 +96,10 @@ def programme(app, world):
         db.session.add(CheckIn(worker_id=u["worker"], organisation_id=world["org"]["a"],
                                item1=3, item2=3, item3=3, item4=3, item5=3, score=60,
                                created_at=local(date(2026, 1, 21), "12:00")))  # fmt: skip
+        safety_checkin(u["worker"], local(date(2026, 1, 22), "15:00"))
+        safety_checkin(u["worker2"], local(date(2026, 2, 4), "16:00"), "duress")
+        safety_checkin(u["worker_b"], local(date(2026, 1, 23), "17:00"), "sos")
+        safety_checkin(stranger.id, local(date(2026, 1, 23), "17:00"), "missed")
         db.session.commit()
         world["site"]["c1"] = site.id
     return world
@@ -254,7 +259,7 @@ def test_the_document_says_what_it_covers(client, app, tokens):
         nulls = [[i, j] for i, row in enumerate(table["rows"]) for j, v in enumerate(row)
                  if v is None]  # fmt: skip
         assert table["hidden"] == nulls
-        assert bool(nulls) == (table["key"] == "wellbeing")
+        assert bool(nulls) == (table["key"] in ("wellbeing", "safety"))
 
 
 def test_leader_sees_only_their_own_organisation(client, programme, tokens):

@@ -218,8 +218,8 @@ def test_the_printable_report_has_the_headline_and_every_table(client, auth, wor
     assert "Providers funded by City Office" in html
     assert "paper-a4" in html and "1 January 2026 to 30 June 2026" in html
     assert "Download CSV" not in html
-    # by organisation and by month, headcounts, movement, wellbeing
-    assert len(page_tables(html)) == 5
+    # by organisation and by month, headcounts, movement, wellbeing, field safety
+    assert len(page_tables(html)) == 6
     letter = client.get("/dashboard/report", query_string={**RANGE, "paper": "tabloid"})
     assert "paper-letter" in letter.get_data(as_text=True)  # anything else: US Letter
 

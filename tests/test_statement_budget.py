@@ -34,7 +34,7 @@ from portal.models import (
 )
 from portal.pay import fairness
 from portal.timeutil import local_today
-from tests.factories import make_rate, make_shift, make_slot, recent_start
+from tests.factories import make_rate, make_shift, make_slot, recent_start, safety_checkin
 
 # (role, url, budget): the statements of one request as PostgreSQL counts them (SQLite adds
 # the BEGIN that the app issues itself). Checking the session is one of them (user and roles).
@@ -70,11 +70,12 @@ PAGES = [
     ("hr", "/hr/training/due", 5),
     ("leader", "/", 12),
     # the dashboards' wellbeing is one tree per funder (issue 16): its sites with workers, its
-    # providers, and a third median level cost three more statements each
-    ("leader", "/dashboard", 22),
+    # providers, and a third median level cost three more statements each; field safety
+    # (issue 15) two more: the check-ins grouped, and the sites with workers
+    ("leader", "/dashboard", 24),
     ("leader", "/training/completion", 5),
     ("funder", "/", 1),
-    ("funder", "/dashboard", 14),
+    ("funder", "/dashboard", 16),
     ("admin", "/", 1),
     ("admin", "/admin/users", 6),
     ("admin", "/admin/organisations", 5),
@@ -149,6 +150,11 @@ def _add_records(ids: dict) -> None:
                                share_with_counsellors=True, wants_outreach=True))  # fmt: skip
         db.session.add(SupportRequest(worker_id=worker_id, organisation_id=org,
                                       kind="counselling_session", urgency="urgent"))  # fmt: skip
+        # field-safety check-ins in an ended quarter (the dashboard's range is the last 12
+        # months): one safe, one alarm, one duress alarm still open
+        for days, kind in ((100, None), (101, "sos"), (102, "duress")):
+            safety_checkin(worker_id, now - timedelta(days=days + n), kind,
+                           status="alarm" if kind == "duress" else None)
         booked = make_slot(counselor, days=2 + n)
         db.session.add(Booking(slot_id=booked, worker_id=worker_id, organisation_id=org))
         make_slot(counselor, days=2.5 + n, minutes=30)

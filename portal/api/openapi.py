@@ -76,11 +76,11 @@ def document() -> dict:
             "/stats/programme": {
                 "get": _stats_operation(
                     "getProgrammeStatistics",
-                    "Programme outputs and wellbeing",
+                    "Programme outputs, wellbeing and field safety",
                     "Approved shifts' outputs by site (leader) or by organisation (funder), by "
-                    "month, and the suppressed wellbeing figures.",
+                    "month, and the suppressed wellbeing and field-safety figures.",
                     "Table keys include `programme-sites` (leader), `programme-organisations` "
-                    "(funder), `programme-months` and `wellbeing`.",
+                    "(funder), `programme-months`, `wellbeing` and `safety`.",
                 )
             },
             "/stats/workforce": {
@@ -187,8 +187,8 @@ def document() -> dict:
                         "rows": {
                             "type": "array",
                             "description": "Cells as on the dashboard page; the first cell names "
-                            'the line, the last line is usually "Total". A hidden wellbeing figure '
-                            "is null (see hidden).",
+                            'the line, the last line is usually "Total". A hidden wellbeing or '
+                            "field-safety figure is null (see hidden).",
                             "items": {"type": "array", "items": cell},
                         },
                         "hidden": {

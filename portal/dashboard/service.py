@@ -17,6 +17,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.dashboard import safety
 from portal.dashboard.kept import store
 from portal.extensions import db
 from portal.models import (
@@ -58,12 +59,14 @@ MOVEMENT_COLUMNS = ["Workers at start", "Hires", "Separations", "Workers at end"
 TABLE_NAMES = (
     "programme-sites", "programme-organisations", "programme-months", "workforce-sites",
     "workforce-titles", "workforce-classifications", "workforce-organisations",
-    "workforce-movement", "pay", "wellbeing",
+    "workforce-movement", "pay", "wellbeing", "safety",
 )  # fmt: skip
-# The API's two documents: programme (outputs and wellbeing) and workforce (people and pay).
+# The API's two documents: programme (outputs, wellbeing, field safety) and workforce (people
+# and pay).
 PARTS = ("programme", "workforce")
 # The API's two documents: which tables each one carries (those the viewer's dashboard has).
-PROGRAMME_TABLES = ("programme-sites", "programme-organisations", "programme-months", "wellbeing")
+PROGRAMME_TABLES = ("programme-sites", "programme-organisations", "programme-months", "wellbeing",
+                    "safety")  # fmt: skip
 WORKFORCE_TABLES = ("workforce-sites", "workforce-titles", "workforce-classifications",
                     "workforce-organisations", "workforce-movement", "pay")  # fmt: skip
 
@@ -438,6 +441,83 @@ def _provider_group(organisation_id: int) -> list[int]:
     )  # fmt: skip
 
 
+# --- field safety -----------------------------------------------------------------------------
+
+
+def safety_tree(organisation_ids: list[int], rng: Range, today: date):
+    """The published field-safety tree of these providers (all of one funder, or one provider
+    on its own) for the whole, ended quarters the range touches, kept as the wellbeing tree is:
+    one computation for a funder and all its providers' leaders. (quarters, tree)."""
+    quarters = wellbeing_stats.published_quarters(rng.start, rng.end, today)
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    ids = sorted(organisation_ids)
+    kept = store().get(
+        ("safety", tuple(ids), tuple(q.label for q in quarters), minimum),
+        lambda: safety.safety_tree(ids, quarters),
+    )
+    return quarters, kept.value
+
+
+def _safety_table(first: str, quarters, lines) -> Table:
+    """The field-safety table: for each published quarter, its ``lines`` as (label, figures)."""
+    table = Table("safety", "Field safety", ["Quarter", first, *safety.METRICS.values()])
+    minimum = current_app.config["SUPPRESSION_MIN"]
+    if quarters:
+        covered = (f"{quarters[0].start.strftime('%-d %b %Y')} to "
+                   f"{(quarters[-1].end - timedelta(days=1)).strftime('%-d %b %Y')}")  # fmt: skip
+        table.note = (
+            f"Whole calendar quarters only ({covered}), by the day a check-in started. Safety "
+            "check-ins started, and how many of them raised an alarm of any kind; nothing else "
+            f"about a check-in is shown. Figures from fewer than {minimum} people, and any "
+            f'that could be worked out from others by subtraction, read "{HIDDEN}".'
+        )
+    else:
+        table.note = (
+            "No calendar quarter in this range has ended yet: field-safety figures are "
+            "published for whole quarters that have ended only. Choose a range that includes "
+            "an earlier quarter."
+        )
+    for quarter in quarters:
+        for label, figures in lines(quarter.label):
+            table.rows.append([
+                quarter.label, label,
+                *(None if figures.get(m) is None else int(figures[m]) for m in safety.METRICS),
+            ])  # fmt: skip
+    return table
+
+
+def _provider_lines(tree, organisation_id: int, rng: Range, sites: dict[int, str]):
+    """A provider's lines of its funder's tree: each site with workers (only the chosen one
+    with a site filter) and, without a filter, the provider as a whole."""
+    site_ids = [rng.site_id] if rng.site_id else sorted(
+        {n[2] for q in tree.values() for n in q if n[0] == "site" and n[1] == organisation_id},
+        key=lambda sid: (sites.get(sid, NO_SITE), sid or 0),
+    )  # fmt: skip
+
+    def lines(label):
+        nodes = tree[label]
+        for sid in site_ids:
+            yield sites.get(sid, NO_SITE), nodes.get(wellbeing_stats.site_node(organisation_id,
+                                                                               sid), {})
+        if not rng.site_id:
+            yield "All sites", nodes.get(wellbeing_stats.org_node(organisation_id), {})
+
+    return lines
+
+
+def _funder_lines(tree, orgs: dict[int, str]):
+    """The funder's lines of its tree: each provider, then all of them together."""
+    ordered = sorted(orgs.items(), key=lambda kv: (kv[1], kv[0]))
+
+    def lines(label):
+        nodes = tree[label]
+        for oid, name in ordered:
+            yield name, nodes.get(wellbeing_stats.org_node(oid), {})
+        yield "All funded organisations", nodes.get(wellbeing_stats.ROOT, {})
+
+    return lines
+
+
 # --- the dashboards ---------------------------------------------------------------------------
 
 
@@ -509,7 +589,12 @@ def leader_tables(organisation_id: int, rng: Range, today: date, sites: dict[int
     if "workforce" in parts:
         tables.update(_leader_workforce(organisation_id, rng, today, sites, names))
     if "programme" in parts:
-        tables["wellbeing"] = _leader_wellbeing(organisation_id, rng, today, sites)
+        group = _provider_group(organisation_id)  # the providers published together
+        tables["wellbeing"] = _leader_wellbeing(organisation_id, rng, today, sites, group)
+        quarters, tree = safety_tree(group, rng, today)
+        tables["safety"] = _safety_table(
+            "Site", quarters, _provider_lines(tree, organisation_id, rng, sites)
+        )
     return tables
 
 
@@ -543,10 +628,10 @@ def _leader_workforce(organisation_id: int, rng: Range, today: date, sites: dict
 
 
 def _leader_wellbeing(organisation_id: int, rng: Range, today: date,
-                      sites: dict[int, str]) -> Table:  # fmt: skip
+                      sites: dict[int, str], group: list[int]) -> Table:  # fmt: skip
     """The provider's lines of its funder's wellbeing tree: each site (only the chosen one with
     a site filter) and, without a filter, the provider as a whole."""
-    quarters, tree = wellbeing_tree(_provider_group(organisation_id), rng, today)
+    quarters, tree = wellbeing_tree(group, rng, today)
     # the sites with workers (the tree's lines), or the one chosen
     site_ids = [rng.site_id] if rng.site_id else sorted(
         {n[2] for q in tree.values() for n in q if n[0] == "site" and n[1] == organisation_id},
@@ -629,6 +714,8 @@ def funder_tables(funder_id: int, rng: Range, today: date, parts=PARTS) -> dict[
             yield "All funded organisations", nodes.get(wellbeing_stats.ROOT, {})
 
         tables["wellbeing"] = _wellbeing_table("Organisation", quarters, lines)
+        quarters, tree = safety_tree(list(orgs), rng, today)
+        tables["safety"] = _safety_table("Organisation", quarters, _funder_lines(tree, orgs))
     return tables
 
 
