@@ -65,6 +65,11 @@ def index():
     """My check-in: start one, or the countdown with "I'm safe", more time and SOS."""
     if request.method == "GET":
         return _index_page()
+    running = svc.current_for(current_user)
+    if running is not None:  # a double tap, a second phone, an old tab
+        flash(f"You already have a check-in running (due back at "
+              f"{svc.time_text(running.due_at)}).", "warning")  # fmt: skip
+        return redirect(url_for("safety.index"))
     form = StartForm(colleagues=svc.colleagues(current_user))
     if form.validate_on_submit():
         try:
@@ -90,7 +95,8 @@ def safe(safety_checkin_id: int):
     checkin = svc.own_checkin_or_404(current_user, safety_checkin_id)
     form = SafeForm()
     if not form.validate_on_submit():
-        return _index_page(safe_form=form, status=422)
+        flash("The page expired. Please tap \"I'm safe\" again.", "warning")
+        return redirect(url_for("safety.index"))
     if not svc.is_current(checkin):
         flash(SAFE_MESSAGE if svc.worker_status(checkin) == "safe"
               else "This check-in has already ended.", "success")  # fmt: skip
@@ -99,6 +105,9 @@ def safe(safety_checkin_id: int):
         outcome = svc.end(current_user, checkin, form.code.data)
     except svc.SafetyError as exc:
         db.session.commit()  # a wrong code is audited (and counted)
+        if not svc.is_current(checkin):  # ended meanwhile (another tap, another phone)
+            flash(str(exc), "warning")
+            return redirect(url_for("safety.index"))
         form.add_errors(exc.errors)
         return _index_page(safe_form=form, status=422)
     db.session.commit()  # the alarm is saved before any mail is tried
@@ -228,6 +237,10 @@ def alarm(safety_checkin_id: int):
     checkin = svc.checkin_for_supervisor_or_404(current_user, safety_checkin_id)
     if request.method == "GET":
         return _alarm_page(checkin)
+    if checkin.status != "alarm":
+        flash("Only an open alarm can be closed." if checkin.status != "closed"
+              else "This alarm was already closed.", "warning")  # fmt: skip
+        return redirect(url_for("safety.alarm", safety_checkin_id=checkin.id))
     form = CloseForm()
     if form.validate_on_submit():
         try:
