@@ -46,6 +46,11 @@ HISTORY = 10
 _hasher = PasswordHasher()
 
 
+def hash_code(code: str) -> str:
+    """A safe or duress code as stored: hashed with argon2, as passwords are."""
+    return _hasher.hash(code)
+
+
 class SafetyError(FieldErrors):
     """A refused safety action: messages by form field ("" for the form as a whole)."""
 
@@ -465,8 +470,8 @@ def save_settings(worker: User, data: SettingsInput) -> SafetySettings:
     if data.remove_codes:
         settings.safe_code_hash = settings.duress_code_hash = None
     elif new_codes:
-        settings.safe_code_hash = _hasher.hash(safe)
-        settings.duress_code_hash = _hasher.hash(duress)
+        settings.safe_code_hash = hash_code(safe)
+        settings.duress_code_hash = hash_code(duress)
     settings.contact_name = name or None
     settings.contact_phone = number
     settings.contact_email = email or None
