@@ -281,6 +281,23 @@ def test_sos_alerts_step_one_in_the_request(client, auth, world, app):
         assert alerts.escalate(utcnow() + timedelta(hours=1)).sent == 0
 
 
+def test_duress_after_a_missed_check_in_tells_the_supervisor_again(client, auth, world, app):
+    auth.as_role("worker")
+    set_codes(client)
+    start(client, minutes="15")
+    c = only(app)
+    with app.app_context():
+        alerts.escalate(c.due_at + timedelta(minutes=6))  # missed: step 1
+    assert "Overdue: your supervisor was alerted" in text(client.get("/safety"))
+    assert len(mails(app)) == 1
+    response = client.post(f"/safety/{c.id}/safe", data={"code": "1357"}, follow_redirects=True)
+    assert "Good to hear you're safe" in text(response)
+    c = only(app)
+    assert (c.status, c.alarm_kind, c.alert_step) == ("alarm", "duress", 1)
+    assert [to for to, _ in mails(app)] == ["supervisor@a.example.org"] * 2
+    assert "DURESS code" in mails(app)[-1][1]
+
+
 def test_sos_without_a_check_in_raises_one(client, auth, world, app):
     auth.as_role("worker3")  # site a2: no supervisor of its own, so every one of the org
     client.post("/safety/sos")

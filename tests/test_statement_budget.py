@@ -52,7 +52,8 @@ PAGES = [
     ("worker", "/my-data", 3),
     ("worker", "/account", 1),
     ("worker", "/training", 5),  # four for where they stand, one for their history
-    ("worker", "/safety", 5),  # settings, the running check-in, colleagues, history
+    ("worker", "/safety", 5),  # settings, the running check-in, history; with none running,
+    # the buddies for the start form
     ("worker", "/safety/settings", 2),
     ("supervisor", "/safety/alarms", 2),
     ("supervisor", "/", 5),

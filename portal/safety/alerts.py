@@ -209,17 +209,21 @@ def alert_next_step(checkin: SafetyCheckin, now: datetime, tally: Tally | None =
                          subject_id=checkin.worker_id, outcome="failed", actor=None)  # fmt: skip
             step += 1
             continue
-        for who in people:
-            subject, body, text = messages(checkin, who)
-            sent = []
-            if who.email:
-                sent.append(_deliver("mail", checkin, who, send_mail, who.email, subject, body))
-            if who.phone:
-                sent.append(_deliver("sms", checkin, who, send_sms, who.phone, text))
-            tally.sent += sum(sent)
-            tally.failed += len(sent) - sum(sent)
+        _send(checkin, people, tally)
         return step
     return 0
+
+
+def _send(checkin: SafetyCheckin, people: list[Recipient], tally: Tally) -> None:
+    for who in people:
+        subject, body, text = messages(checkin, who)
+        sent = []
+        if who.email:
+            sent.append(_deliver("mail", checkin, who, send_mail, who.email, subject, body))
+        if who.phone:
+            sent.append(_deliver("sms", checkin, who, send_sms, who.phone, text))
+        tally.sent += sum(sent)
+        tally.failed += len(sent) - sum(sent)
 
 
 def alert_now(checkin_id: int, now: datetime | None = None) -> int:
@@ -227,8 +231,11 @@ def alert_now(checkin_id: int, now: datetime | None = None) -> int:
     now = now or utcnow()
     checkin = _load(checkin_id)
     step = 0
-    if checkin is not None and checkin.alert_step == 0:
-        step = alert_next_step(checkin, now)
+    if checkin is not None and checkin.status == "alarm":
+        if checkin.alert_step == 0:
+            step = alert_next_step(checkin, now)
+        else:  # the alarm changed kind (SOS or duress after a missed check-in): say so
+            _send(checkin, recipients(checkin, 1, now), Tally())
     db.session.commit()
     return step
 

@@ -118,6 +118,8 @@ def safe(safety_checkin_id: int):
 
 
 def _alert_step_one(checkin_id: int) -> None:
+    """Step 1 now; when it was alerted already (a missed check-in that turned SOS or duress),
+    its supervisors are told again, with what is new."""
     try:
         alerts.alert_now(checkin_id)
     except Exception:  # noqa: BLE001 - the alarm is committed; the cron alerts it
@@ -151,9 +153,10 @@ def sos():
     """SOS: a confirm step (one tap more, no JavaScript needed), then the alarm."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
-        checkin = svc.sos(current_user)
+        checkin, raised = svc.sos(current_user)
         db.session.commit()  # the alarm is saved before any mail is tried
-        _alert_step_one(checkin.id)
+        if raised:
+            _alert_step_one(checkin.id)
         flash("SOS sent. Your supervisor on duty is being alerted. If you are in danger, "
               "call 911.", "warning")  # fmt: skip
         return redirect(url_for("safety.index"))

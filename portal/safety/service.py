@@ -332,9 +332,10 @@ def end(worker: User, checkin: SafetyCheckin, code: str | None,
     return outcome
 
 
-def sos(worker: User, now: datetime | None = None) -> SafetyCheckin:
+def sos(worker: User, now: datetime | None = None) -> tuple[SafetyCheckin, bool]:
     """SOS: the running check-in becomes an SOS alarm; with none running, an alarm is raised
-    on a check-in made for it (where: not given). The caller commits, then alerts step 1."""
+    on a check-in made for it (where: not given). Returns it and whether this call raised it
+    (False for a second tap). The caller commits, then alerts."""
     now = now or utcnow()
     db.session.execute(sa.select(User.id).where(User.id == worker.id).with_for_update())
     checkin = current_for(worker)
@@ -347,7 +348,7 @@ def sos(worker: User, now: datetime | None = None) -> SafetyCheckin:
         db.session.add(checkin)
         db.session.flush()
     if checkin.alarm_kind == "sos":
-        return checkin  # a second tap: the alarm is raised already
+        return checkin, False  # a second tap: the alarm is raised already
     db.session.execute(
         sa.update(SafetyCheckin)
         .where(SafetyCheckin.id == checkin.id, _current_condition())
@@ -358,7 +359,7 @@ def sos(worker: User, now: datetime | None = None) -> SafetyCheckin:
     )
     db.session.refresh(checkin)
     audit.record("safety.sos", "safety_checkins", checkin.id, subject_id=worker.id)
-    return checkin
+    return checkin, True
 
 
 # --- positions -------------------------------------------------------------------------------
