@@ -370,6 +370,15 @@ def test_a_claim_taken_by_another_run_sends_nothing(client, auth, world, app):
                          .values(alert_step=2))
         assert alerts.claim(stale, 2, utcnow()) is False
         db.session.rollback()
+        # A run that listed the alarm before step 2 was alerted must not take step 3 at once.
+        now = utcnow()
+        stale = db.session.get(SafetyCheckin, c.id)
+        stale.alert_step_at = now
+        db.session.commit()
+        assert alerts.claim(stale, 3, now, last_step_by=now - timedelta(minutes=5)) is False
+        assert alerts.claim(stale, 3, now + timedelta(minutes=5),
+                            last_step_by=now) is True  # fmt: skip
+        db.session.rollback()
     assert len(mails(app)) == 1
 
 
@@ -526,3 +535,40 @@ def test_positions_only_with_opt_in_only_while_running_and_purged_after_a_day(cl
 def test_duress_reads_as_safe_to_the_worker_whatever_happens_next(status):
     c = SafetyCheckin(status=status, alarm_kind="duress")
     assert svc.worker_status(c) == "safe" and svc.worker_label(c) == "Safe"
+
+
+def test_two_escalation_runs_at_once_alert_each_step_once(client, auth, world, app, monkeypatch):
+    """Two cron runs in the same minute (two hosts): one raises the alarm and alerts step 1,
+    the other finds the claim taken. The first holds its transaction while it sends."""
+    import threading
+    import time
+
+    auth.as_role("worker")
+    start(client, minutes="15")
+    due = only(app).due_at
+    sent = []
+
+    def slow_mail(to, subject, body):
+        sent.append(to)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(alerts, "send_mail", slow_mail)
+    tallies, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                tallies.append(alerts.escalate(due + timedelta(minutes=6)))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sent == ["supervisor@a.example.org"]
+    assert sorted(t.raised for t in tallies) == [0, 1]
+    assert only(app).alert_step == 1

@@ -106,13 +106,19 @@ def recipients(checkin: SafetyCheckin, step: int, now: datetime) -> list[Recipie
                       settings.contact_phone)]  # fmt: skip
 
 
-def claim(checkin: SafetyCheckin, step: int, now: datetime) -> bool:
+def claim(checkin: SafetyCheckin, step: int, now: datetime,
+          last_step_by: datetime | None = None) -> bool:  # fmt: skip
     """Move the check-in's alert step from ``step - 1`` to ``step`` unless someone else has, or
-    it is no longer an alarm (True: this caller alerts the step)."""
+    it is no longer an alarm, or (``last_step_by``) the step before was alerted after that
+    moment: a run that listed the alarm before another run alerted its step must not take the
+    next one at once (True: this caller alerts the step)."""
+    conditions = [SafetyCheckin.id == checkin.id, SafetyCheckin.alert_step == step - 1,
+                  SafetyCheckin.status == "alarm"]  # fmt: skip
+    if last_step_by is not None and step > 1:
+        conditions.append(SafetyCheckin.alert_step_at <= last_step_by)
     result = db.session.execute(
         sa.update(SafetyCheckin)
-        .where(SafetyCheckin.id == checkin.id, SafetyCheckin.alert_step == step - 1,
-               SafetyCheckin.status == "alarm")  # fmt: skip
+        .where(*conditions)
         .values(alert_step=step, alert_step_at=now)
         .execution_options(synchronize_session=False,
                            bumps_organisations=[checkin.organisation_id])  # fmt: skip
@@ -195,14 +201,17 @@ class Tally:
     purged: int = 0
 
 
-def alert_next_step(checkin: SafetyCheckin, now: datetime, tally: Tally | None = None) -> int:
-    """Claim and alert the check-in's next step (skipping steps with nobody); the step alerted,
-    or 0 when there was none to take (another run has it, or the alarm is over)."""
+def alert_next_step(checkin: SafetyCheckin, now: datetime, tally: Tally | None = None,
+                    last_step_by: datetime | None = None) -> int:  # fmt: skip
+    """Claim and alert the check-in's next step (skipping steps with nobody at once); the step
+    alerted, or 0 when there was none to take (another run has it, its time has not come, or
+    the alarm is over)."""
     tally = tally or Tally()
     step = checkin.alert_step + 1
     while step <= len(ALERT_STEPS):
-        if not claim(checkin, step, now):
+        if not claim(checkin, step, now, last_step_by):
             return 0
+        last_step_by = None  # a skipped step passes on to the next at once
         people = recipients(checkin, step, now)
         if not people:
             audit.record("safety.alert_skipped", "safety_checkins", checkin.id,
@@ -286,7 +295,7 @@ def escalate(now: datetime | None = None) -> Tally:
         try:
             checkin = _load(checkin_id)
             if checkin is not None:
-                alert_next_step(checkin, now, tally)
+                alert_next_step(checkin, now, tally, last_step_by=now - every)
             db.session.commit()
         except Exception:  # noqa: BLE001 - one check-in must not stop the others
             db.session.rollback()
