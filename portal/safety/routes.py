@@ -23,13 +23,12 @@ from portal.permissions import role_required
 from portal.safety import alerts, bp
 from portal.safety import service as svc
 from portal.safety.forms import CloseForm, ExtendForm, SafeForm, SettingsForm, StartForm
+from portal.web import PERMISSIONS_POLICY
 
 # What "I'm safe" shows: the same words whether the safe or the duress code was given.
 SAFE_MESSAGE = "Good to hear you're safe. Your check-in has ended."
-GEOLOCATION_POLICY = (
-    "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), serial=(), "
-    "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=()"
-)
+# The site's policy, with the phone's position allowed to this page's own script only.
+GEOLOCATION_POLICY = PERMISSIONS_POLICY.replace("geolocation=()", "geolocation=(self)")
 
 
 @bp.app_template_filter("safety_time")
