@@ -115,6 +115,10 @@ class Config:
     # "package.module:Class", a class with send(to, body) for a real provider.
     SMS_SENDER = os.environ.get("SMS_SENDER", "outbox")
     SMS_DIR = os.environ.get("SMS_DIR")  # default: <instance>/sms
+    # Safety check-ins (docs/safety.md): minutes past the due time before a check-in not ended
+    # becomes a "missed" alarm, and minutes between one alert step and the next.
+    SAFETY_GRACE_MINUTES = _int("SAFETY_GRACE_MINUTES", 5)
+    SAFETY_STEP_MINUTES = _int("SAFETY_STEP_MINUTES", 5)
     PROXY_FIX = _int("PROXY_FIX", 0)  # number of trusted proxies in front of the app
 
 

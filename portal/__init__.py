@@ -62,6 +62,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         main,
         oncall,
         pay,
+        safety,
         shifts,
         training,
         wellbeing,
@@ -72,6 +73,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.register_blueprint(shifts.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(oncall.bp)
+    app.register_blueprint(safety.bp)
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(benchmarks.bp)
@@ -115,6 +117,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from portal.training.reminders import register_training_cli
 
     register_training_cli(app)
+    from portal.safety.alerts import register_safety_cli
+
+    register_safety_cli(app)
     return app
 
 

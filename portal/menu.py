@@ -18,6 +18,7 @@ from markupsafe import Markup
 _HR_FAIR_PAY = ("hr.whatif", "hr.standards_page")
 _ONCALL_WORKER = ("oncall.index", "oncall.period")
 _TRAINING_NOT_HR = ("training.index", "training.completion", "training.completion_csv")
+_SAFETY_WORKER = ("safety.index", "safety.settings", "safety.sos")
 _ADMIN_ORGS = ("admin.organisations", "admin.new_organisation", "admin.edit_organisation")
 
 
@@ -69,6 +70,10 @@ def _roles(*names: str) -> frozenset[str]:
 
 MENU: tuple[Item, ...] = (
     Item("Home", "main.home", None, _on("main.home")),
+    # Safety first: the tool a worker may need in a hurry, and the supervisors' open alarms.
+    Item("Safety", "safety.index", _roles("worker"), _on(*_SAFETY_WORKER)),
+    Item("Safety alarms", "safety.alarms", _roles("supervisor"),
+         _on("safety.alarms", "safety.alarm")),
     Item("My shifts", "shifts.index", _roles("worker"),
          _on("shifts.index", "shifts.new", "shifts.show", "shifts.edit")),
     Item("My pay", "pay.index", _roles("worker"), _in("pay")),

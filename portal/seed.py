@@ -256,6 +256,7 @@ def seed_demo(now: datetime | None = None, left_open: int = 1) -> dict:
     _counseling(people, now)
     _on_call(people, sites, today, period, now, zone)
     _training(orgs, sites, people, first_day, today, now, zone)
+    _safety(people, now)
     closed = _close_past_periods(orgs, today, left_open)
     for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
         if org.kind == "provider":
@@ -660,6 +661,32 @@ def _training(orgs: dict, sites: dict, people: dict, first_day: date, today: dat
 
 TRAINERS = ["Cure Violence Global trainer", "St. Louis Fire Dept. EMS educator",
             "Dr. Alma Reyes, LCSW", "Peer trainer Marcus Bell"]  # fmt: skip
+
+
+# The demo worker's safety codes (README, demo accounts): fictional, like everything here.
+DEMO_SAFE_CODE = "2468"
+DEMO_DURESS_CODE = "1357"
+
+
+def _safety(people: dict, now: datetime) -> None:
+    """The demo worker's safety settings (codes, a fictional emergency contact) and one past
+    check-in that ended safe (portal.safety)."""
+    from portal.models import SafetyCheckin, SafetySettings
+    from portal.safety.service import hash_code
+
+    worker = people["demo_worker"]
+    db.session.add(SafetySettings(
+        user_id=worker.id, safe_code_hash=hash_code(DEMO_SAFE_CODE),
+        duress_code_hash=hash_code(DEMO_DURESS_CODE), contact_name="Sam Avery",
+        contact_phone="+13145550188", contact_email="sam.avery@example.org",
+        share_location=False,
+    ))  # fmt: skip
+    started = (now - timedelta(days=2)).replace(minute=10, second=0, microsecond=0)
+    db.session.add(SafetyCheckin(
+        organisation_id=worker.organisation_id, worker_id=worker.id, site_id=worker.site_id,
+        place="Vigil on Gravois Ave", started_at=started, due_at=started + timedelta(minutes=60),
+        status="safe", ended_at=started + timedelta(minutes=42),
+    ))  # fmt: skip
 
 
 def _close_past_periods(orgs: dict[str, Organisation], today: date, left_open: int = 1) -> int:

@@ -165,6 +165,16 @@ ROUTES = {
     "oncall.add_period": row("POST", "/oncall/rota/sites/{site}/periods"),
     "oncall.remove_period": row("POST", "/oncall/rota/periods/{shift}/remove"),
     "oncall.publish": row("POST", "/oncall/rota/sites/{site}/publish"),
+    # Safety check-ins (tests/test_safety.py): {shift} is no check-in of anyone's here, so
+    # the id routes answer 404 to everyone; a bare POST to /safety is refused on the form.
+    "safety.index": row("GET", "/safety", worker=200),
+    "safety.settings": row("GET", "/safety/settings", worker=200),
+    "safety.sos": row("GET", "/safety/sos", worker=200),
+    "safety.safe": row("POST", "/safety/{shift}/safe"),
+    "safety.extend": row("POST", "/safety/{shift}/extend"),
+    "safety.position": row("POST", "/safety/{shift}/position"),
+    "safety.alarms": row("GET", "/safety/alarms", supervisor=200),
+    "safety.alarm": row("GET", "/safety/alarms/{shift}"),
     # Training (tests/test_training.py): ids are never a course, session or attendance here, so
     # 404 for all; another organisation's real records: test_record_isolation.py.
     "training.index": row("GET", "/training", worker=200),

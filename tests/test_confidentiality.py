@@ -99,7 +99,7 @@ def records(app, world):
             "site_id": world["site"]["a1"],
             # on-call and training pages carry no wellbeing: any id (404 or not) will do
             "on_call_id": 1, "swap_id": 1, "course_id": 1, "requirement_id": 1, "session_id": 1,
-            "attendance_id": 1,
+            "attendance_id": 1, "safety_checkin_id": 1,
         }  # fmt: skip
 
 

@@ -47,6 +47,7 @@ from portal.models import (
     OnCallSwap,
     Organisation,
     PayDifferential,
+    SafetyCheckin,
     Site,
     SupportRequest,
     TimeOff,
@@ -172,6 +173,15 @@ POST_ROUTES: dict[str, Route] = {
     "hr.release_shift": Route((HR,), (W,), "/hr/shifts/{shift}"),
     "hr.whatif": Route((HR,), (L,), "/hr/fair-pay/what-if?scenario=floor&floor=20.00"),
     "hr.worker": Route((HR,), (S,)),
+    # Safety: the worker's running check-in (the newest, so /safety shows its forms), and an
+    # open alarm of a colleague at the supervisor's site.
+    "safety.index": Route((W,), (S,)),
+    "safety.settings": Route((W,), (C,)),
+    "safety.sos": Route((W,), (S,)),
+    "safety.safe": Route((W,), (S,), "/safety"),
+    "safety.extend": Route((W,), (S,), "/safety"),
+    "safety.position": Route((W,), (S,), "/safety"),
+    "safety.alarm": Route((S,), (W,), ids={"safety_checkin_id": "safety_alarm"}),
     "shifts.approve": Route((S,), (W,), "/shifts/{shift}"),
     "shifts.approve_many": Route((S,), (W,), "/shifts/review"),
     "shifts.delete": Route((W,), (S,), "/shifts/{shift}"),
@@ -203,7 +213,7 @@ KINDS = {
     "token": "password_link", "time_off_id": "time_off", "organisation_id": "organisation",
     "site_id": "site", "on_call_id": "on_call", "swap_id": "swap_mine",
     "course_id": "course", "requirement_id": "requirement", "session_id": "training_session",
-    "attendance_id": "attendance",
+    "attendance_id": "attendance", "safety_checkin_id": "safety_checkin",
 }  # fmt: skip
 _SERIAL = itertools.count(1)
 
@@ -333,6 +343,17 @@ def make_records(world) -> dict:
     admin = db.session.get(User, u["admin"])
     records["token"] = api_service.issue(leader, f"Fuzz {n}", issued_by=admin)[0].id
     records["password_link"] = make_password_token(person, INVITE)
+    for kind, owner, fields in (
+        ("safety_checkin", worker, {"status": "active"}),
+        ("safety_alarm", w2, {"status": "alarm", "alarm_kind": "sos", "alarm_at": now}),
+    ):
+        checkin = SafetyCheckin(organisation_id=org, worker_id=owner, site_id=site,
+                                place=f"Fuzz place {n}", started_at=now + timedelta(seconds=n),
+                                due_at=now + timedelta(seconds=n, minutes=30),
+                                **fields)  # fmt: skip
+        db.session.add(checkin)
+        db.session.flush()
+        records[kind] = checkin.id
     return records
 
 

@@ -22,18 +22,21 @@ def menu(client, url: str) -> list[tuple[str, str, bool]]:
 
 
 WORKER_MENU = [
-    "Home", "My shifts", "My pay", "On call", "Counselling", "Wellbeing", "My training", "Account",
+    "Home", "Safety", "My shifts", "My pay", "On call", "Counselling", "Wellbeing", "My training",
+    "Account",
 ]  # fmt: skip
+SUPERVISOR_MENU = ["Home", "Safety alarms", "Approve shifts", "On-call rota", "Account"]
 
 
 @pytest.mark.parametrize(
     "role, url, labels, current",
     [
         ("worker", "/shifts/new", WORKER_MENU, "My shifts"),
-        ("supervisor", "/shifts/review", ["Home", "Approve shifts", "On-call rota", "Account"],
-         "Approve shifts"),
-        ("supervisor", "/oncall/rota", ["Home", "Approve shifts", "On-call rota", "Account"],
-         "On-call rota"),
+        ("supervisor", "/shifts/review", SUPERVISOR_MENU, "Approve shifts"),
+        ("supervisor", "/oncall/rota", SUPERVISOR_MENU, "On-call rota"),
+        ("supervisor", "/safety/alarms", SUPERVISOR_MENU, "Safety alarms"),
+        ("worker", "/safety", WORKER_MENU, "Safety"),
+        ("worker", "/safety/settings", WORKER_MENU, "Safety"),
         ("worker", "/oncall", WORKER_MENU, "On call"),
         ("counselor", "/checkins/shared",
          ["Home", "Support queue", "Shared check-ins", "Sessions", "Availability", "Account"],
@@ -77,7 +80,8 @@ def test_a_new_role_shows_at_once(app, client, auth, world):
         db.session.commit()
     labels = [label for label, _h, _c in menu(client, "/")]
     # in menu order
-    assert labels == ["Home", "Approve shifts", "On-call rota", "Dashboard", "Training completion",
+    assert labels == ["Home", "Safety alarms", "Approve shifts", "On-call rota", "Dashboard",
+                      "Training completion",
                       "Account"]
     with app.app_context():
         db.session.get(User, world["user"]["supervisor"]).roles = {"supervisor"}

@@ -26,6 +26,8 @@ from portal.models import (
     OnCallPeriod,
     OnCallSwap,
     PayDifferential,
+    SafetyCheckin,
+    SafetySettings,
     SupportRequest,
     TimeOff,
     TrainingAttendance,
@@ -45,7 +47,7 @@ KINDS = {
     "time_off_id": "time_off", "organisation_id": "organisation", "site_id": "site",
     "on_call_id": "on_call", "swap_id": "swap",
     "course_id": "course", "requirement_id": "requirement", "session_id": "training_session",
-    "attendance_id": "attendance",
+    "attendance_id": "attendance", "safety_checkin_id": "safety_checkin",
 }  # fmt: skip
 # Admins manage every organisation's accounts (SPEC §2): their user pages are not scoped by
 # organisation. Their token URLs are, by account: another account's token is 404.
@@ -150,6 +152,16 @@ def make_records(world, owner_key: str, org_key: str) -> dict[str, int]:
     db.session.flush()
     records.update(course=course.id, requirement=requirement.id,
                    training_session=training.id, attendance=attendance.id)
+    # A running safety check-in of the owner, who shares their location (so only ownership
+    # refuses a position), and an open alarm of theirs, for the supervisors' pages.
+    db.session.add(SafetySettings(user_id=owner, share_location=True,
+                                  contact_name=f"{owner_key}-private contact"))
+    checkin = SafetyCheckin(organisation_id=org, worker_id=owner, site_id=records["site"],
+                            place=f"{owner_key}-private place", started_at=start,
+                            due_at=start + timedelta(hours=1), status="active")
+    db.session.add(checkin)
+    db.session.flush()
+    records["safety_checkin"] = checkin.id
     token, _plain = api_service.issue(funder, "Report", issued_by=funder)
     records["token"] = token.id
     return records

@@ -142,6 +142,29 @@ def test_demo_worker_sees_their_returned_shift_and_this_period(app, client, seed
     assert client.get("/shifts").status_code == 200
 
 
+def test_demo_worker_has_safety_codes_a_contact_and_a_past_safe_check_in(app, client, seeded):
+    from portal.seed import DEMO_SAFE_CODE
+
+    client.post("/login", data={"email": "worker@example.org", "password": DEMO_PASSWORD})
+    page = client.get("/safety").get_data(as_text=True)
+    assert "Your safe code" not in page  # nothing running: the start form
+    assert "your codes are set" in page and "Sam Avery" in page
+    assert "Vigil on Gravois Ave" in page and "Safe at" in page
+    client.post("/safety", data={"place": "Demo corner", "minutes": "15"})
+    with app.app_context():
+        from portal.models import SafetyCheckin
+
+        running = db.session.scalar(sa.select(SafetyCheckin).where(
+            SafetyCheckin.status == "active"))  # fmt: skip
+        running_id = running.id
+    assert "Your safe code" in client.get("/safety").get_data(as_text=True)
+    client.post(f"/safety/{running_id}/safe", data={"code": DEMO_SAFE_CODE})
+    with app.app_context():
+        from portal.models import SafetyCheckin
+
+        assert db.session.get(SafetyCheckin, running_id).status == "safe"
+
+
 def test_hr_finds_one_ended_period_left_to_close_and_closes_it(app, client, seeded):
     """Every earlier period is closed into statements but the last that ended: HR's home lists
     it as due, with a link, and HR can close it."""

@@ -25,6 +25,7 @@ from portal.models import (
     OnCallSwap,
     PayPeriod,
     PayStatement,
+    SafetyCheckin,
     SupportRequest,
     TrainingAttendance,
     TrainingCourse,
@@ -51,6 +52,10 @@ PAGES = [
     ("worker", "/my-data", 3),
     ("worker", "/account", 1),
     ("worker", "/training", 5),  # four for where they stand, one for their history
+    ("worker", "/safety", 5),  # settings, the running check-in, history; with none running,
+    # the buddies for the start form
+    ("worker", "/safety/settings", 2),
+    ("supervisor", "/safety/alarms", 2),
     ("supervisor", "/", 5),
     ("supervisor", "/shifts/review", 3),
     ("supervisor", "/oncall/rota", 6),  # + the sites and workers, swaps to decide,
@@ -171,6 +176,14 @@ def _add_records(ids: dict) -> None:
             db.session.add(OnCallSwap(organisation_id=org, period_id=period.id,
                                       from_worker_id=worker_id, to_worker_id=other,
                                       status="accepted"))  # fmt: skip
+        # a safety check-in that ended safe, and an open SOS alarm at the worker's site
+        for offset, fields in ((-2 - n, {"status": "safe"}),
+                               (-1 - n, {"status": "alarm", "alarm_kind": "sos"})):
+            start = now + timedelta(hours=offset)
+            db.session.add(SafetyCheckin(organisation_id=org, worker_id=worker_id,
+                                         site_id=worker.site_id, place="Corner", started_at=start,
+                                         due_at=start + timedelta(minutes=30), alarm_at=start,
+                                         **fields))  # fmt: skip
     _training_session(ids, workers, n)
     _closed_period(ids["org"]["a"], workers)
     db.session.commit()

@@ -17,6 +17,8 @@ from portal.models import (
     Exposure,
     PayRate,
     PayStatement,
+    SafetyCheckin,
+    SafetySettings,
     Shift,
     SupportRequest,
     User,
@@ -207,10 +209,45 @@ def everything(user: User) -> dict:
                 .order_by(Booking.created_at)
             )
         ],  # fmt: skip
+        **_safety(user),
         "wellbeing_record_views": [
             {"at": _plain(at), "by": name, "role": role, "record": f"{rtype} {rid}"}
             for at, name, role, rtype, rid in who_viewed(user)
         ],
+    }
+
+
+def _safety(user: User) -> dict:
+    """The worker's safety settings and check-ins, as the worker sees them.
+
+    A check-in ended with the duress code is exported as "safe" and without what followed (its
+    alarm, alert steps, closing note): a worker may be made to download their data by the same
+    person who made them end the check-in. Positions are not exported: they are kept 24 hours
+    only, and a download would hand over where the worker has been.
+    """
+    from portal.safety.service import worker_status
+
+    settings = db.session.get(SafetySettings, user.id)
+    rows = []
+    for c in db.session.scalars(
+        sa.select(SafetyCheckin).where(SafetyCheckin.worker_id == user.id)
+        .order_by(SafetyCheckin.started_at)
+    ):  # fmt: skip
+        row = _row(c, ["id", "place", "started_at", "due_at", "ended_at"])
+        row["status"] = worker_status(c)
+        row["buddy_id"] = c.buddy_id
+        if c.alarm_kind != "duress":
+            row.update(_row(c, ["alarm_kind", "alarm_at", "closed_at", "closed_note"]))
+        rows.append(row)
+    return {
+        "safety_settings": {
+            "codes_set": bool(settings and settings.safe_code_hash),
+            "contact_name": settings.contact_name if settings else None,
+            "contact_phone": settings.contact_phone if settings else None,
+            "contact_email": settings.contact_email if settings else None,
+            "share_location": bool(settings and settings.share_location),
+        },
+        "safety_checkins": rows,
     }
 
 

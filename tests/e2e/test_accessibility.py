@@ -57,8 +57,11 @@ PAGES = {
         "/bookings/{booking}",
         "/my-data",
         "/account",
+        "/safety",
+        "/safety/settings",
+        "/safety/sos",
     ],
-    "supervisor": ["/", "/shifts/review"],
+    "supervisor": ["/", "/shifts/review", "/safety/alarms"],
     "hr": [
         "/",
         "/hr/",

@@ -382,3 +382,54 @@ def test_hr_records_a_training_session_and_the_worker_sees_it(sign_in, page):
     history = page.locator("section", has=page.get_by_role("heading", name="Sessions I attended"))
     expect(history).to_contain_text("Browser-test trainer")
     expect(history).to_contain_text("Approved, paid with the next close")
+
+
+PHONE = {"width": 360, "height": 780}
+
+
+def test_safety_worker_starts_a_check_in_on_a_phone_and_says_they_are_safe(sign_in, page):
+    """On a phone: a check-in for 30 minutes, the countdown, more time, then "I'm safe"."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, "worker")  # the demo worker, who set codes (safe code 2468)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Safety").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Safety check-in")
+    page.get_by_label("Where are you going?").fill("Corner of Gravois and Chippewa (browser test)")
+    page.get_by_role("group", name="Back in").get_by_label("30 min").check()
+    page.get_by_role("button", name="Start check-in").click()
+    expect(_alert(page)).to_contain_text("Check-in started.")
+    expect(page.locator(".safety-left")).to_contain_text(re.compile(r"(29|30) min left"))
+    page.get_by_role("button", name="+15 min").click()
+    expect(_alert(page)).to_contain_text("More time: now due back at")
+    expect(page.locator(".safety-left")).to_contain_text(re.compile(r"(44|45) min left"))
+    page.get_by_label("Your safe code").fill("2468")
+    page.get_by_role("button", name="I'm safe").click()
+    expect(_alert(page)).to_contain_text("Good to hear you're safe. Your check-in has ended.")
+    card = page.locator("li.card", has_text="Corner of Gravois and Chippewa (browser test)")
+    expect(card).to_contain_text("Safe at")
+
+
+def test_safety_sos_on_a_phone_reaches_the_supervisor_who_closes_it(sign_in, page, live_server):
+    """A colleague presses SOS (one tap, then confirm); the site's supervisor sees the alarm,
+    who was alerted, and closes it with a note."""
+    email, name = live_server.facts["colleagues"][6]
+    page.set_viewport_size(PHONE)
+    sign_in(page, email)
+    page.goto("/safety")
+    page.get_by_label("Where are you going?").fill("Meramec St vigil (browser test)")
+    page.get_by_role("button", name="Start check-in").click()
+    page.get_by_role("link", name="SOS").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send SOS?")
+    page.get_by_role("button", name="Send SOS now").click()
+    expect(page.locator(".flashes")).to_contain_text("SOS sent.")
+    expect(page.get_by_role("heading", level=2).first).to_have_text("SOS sent")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "supervisor")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Safety alarms").click()
+    page.get_by_role("link", name=re.compile(f"{name}: SOS")).click()
+    expect(page.locator("dl.facts")).to_contain_text("Meramec St vigil (browser test)")
+    expect(page.locator("#steps-heading + p")).to_contain_text("Step 1 of 3 (Supervisor on duty)")
+    page.get_by_label("How was the worker reached?").fill("Reached by phone, safe (browser test).")
+    page.get_by_role("button", name="Close the alarm").click()
+    expect(_alert(page)).to_contain_text(f"Alarm closed: {name}.")
