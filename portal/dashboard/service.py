@@ -632,21 +632,7 @@ def _leader_wellbeing(organisation_id: int, rng: Range, today: date,
     """The provider's lines of its funder's wellbeing tree: each site (only the chosen one with
     a site filter) and, without a filter, the provider as a whole."""
     quarters, tree = wellbeing_tree(group, rng, today)
-    # the sites with workers (the tree's lines), or the one chosen
-    site_ids = [rng.site_id] if rng.site_id else sorted(
-        {n[2] for q in tree.values() for n in q if n[0] == "site" and n[1] == organisation_id},
-        key=lambda sid: (sites.get(sid, NO_SITE), sid or 0),
-    )  # fmt: skip
-
-    def lines(label):
-        nodes = tree[label]
-        for sid in site_ids:
-            yield sites.get(sid, NO_SITE), nodes.get(wellbeing_stats.site_node(organisation_id,
-                                                                               sid), {})
-        if not rng.site_id:
-            yield "All sites", nodes.get(wellbeing_stats.org_node(organisation_id), {})
-
-    return _wellbeing_table("Site", quarters, lines)
+    return _wellbeing_table("Site", quarters, _provider_lines(tree, organisation_id, rng, sites))
 
 
 def _pay_table(organisation_id: int, rng: Range, day: date) -> Table:
@@ -705,15 +691,7 @@ def funder_tables(funder_id: int, rng: Range, today: date, parts=PARTS) -> dict[
         tables.update(_funder_workforce(orgs, rng, today))
     if "programme" in parts:
         quarters, tree = wellbeing_tree(list(orgs), rng, today)
-        ordered = sorted(orgs.items(), key=lambda kv: (kv[1], kv[0]))
-
-        def lines(label):
-            nodes = tree[label]
-            for oid, name in ordered:
-                yield name, nodes.get(wellbeing_stats.org_node(oid), {})
-            yield "All funded organisations", nodes.get(wellbeing_stats.ROOT, {})
-
-        tables["wellbeing"] = _wellbeing_table("Organisation", quarters, lines)
+        tables["wellbeing"] = _wellbeing_table("Organisation", quarters, _funder_lines(tree, orgs))
         quarters, tree = safety_tree(list(orgs), rng, today)
         tables["safety"] = _safety_table("Organisation", quarters, _funder_lines(tree, orgs))
     return tables
