@@ -11,7 +11,7 @@ import csv
 import functools
 import io
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -114,18 +114,25 @@ def unpaid_on_call(hi: datetime, *where) -> dict[int, list[tuple[OnCallPeriod, r
         )
         .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
     ).all()
+    out: dict[int, list[tuple[OnCallPeriod, rules.OnCall]]] = defaultdict(list)
+    for period, on_call in _with_busy(rows):
+        out[period.worker_id].append((period, on_call))
+    return out
+
+
+def _with_busy(rows) -> list[tuple[OnCallPeriod, rules.OnCall]]:
+    """Rows of (period, start, end, break minutes of a shift inside it or None), in order, as
+    each period with the spans its shifts cover."""
     periods: dict[int, OnCallPeriod] = {}
     busy: dict[int, list] = defaultdict(list)
     for period, start, end, break_minutes in rows:
         periods[period.id] = period
         if start is not None:
             busy[period.id].append((start, end - timedelta(minutes=break_minutes or 0)))
-    out: dict[int, list[tuple[OnCallPeriod, rules.OnCall]]] = defaultdict(list)
-    for pid, period in periods.items():
-        out[period.worker_id].append(
-            (period, rules.OnCall(pid, period.start_at, period.end_at, tuple(busy[pid])))
-        )
-    return out
+    return [
+        (period, rules.OnCall(pid, period.start_at, period.end_at, tuple(busy[pid])))
+        for pid, period in periods.items()
+    ]
 
 
 def rate_text(rate: rules.Rate | None) -> str:
@@ -179,8 +186,13 @@ class Priced:
     rate: rules.Rate | None
     # Every rate the statement used, oldest first, with the hours priced at it.
     rates_used: list[tuple[rules.Rate, rules.Fraction]] = field(default_factory=list)
-    # Published on-call periods this statement pays (stipend, or hours when restrictive).
+    # Published on-call periods this statement pays in its weeks (stipend, or hours when
+    # restrictive); for a restrictive one that began before the period, its part from the
+    # period's first midnight on.
     on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = field(default_factory=list)
+    # On-call periods (or their part) of closed periods' weeks, paid as adjustments.
+    late_on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = field(default_factory=list)
+    late_on_call_hours: rules.Fraction = rules.ZERO  # restrictive hours among those
 
     @property
     def gross(self) -> Decimal:
@@ -188,7 +200,8 @@ class Priced:
 
     @property
     def late_hours(self) -> rules.Fraction:
-        return sum((rules.Fraction(s.worked_minutes, 60) for s in self.late_shifts), rules.ZERO)
+        shifts = sum((rules.Fraction(s.worked_minutes, 60) for s in self.late_shifts), rules.ZERO)
+        return shifts + self.late_on_call_hours
 
     @property
     def hours(self) -> rules.Fraction:
@@ -198,6 +211,34 @@ class Priced:
     @property
     def effective_hourly(self) -> Decimal | None:
         return rules.cents(rules.Fraction(self.gross) / self.hours) if self.hours else None
+
+    @property
+    def on_call_ids(self) -> set[int]:
+        """The on-call periods this statement pays, wholly or in part."""
+        return {p.id for p, _oc in self.on_calls + self.late_on_calls}
+
+
+def split_late_on_calls(
+    on_calls, period_lo: datetime, restrictive: bool
+) -> tuple[list[tuple[OnCallPeriod, rules.OnCall]], list[tuple[OnCallPeriod, rules.OnCall]]]:
+    """A statement's on-call periods in two: those of its own weeks, and the late ones.
+
+    A period that began before the statement's period (published after that period closed)
+    is late: it is paid as the difference it makes to its workweek, like a late shift. A
+    stipend belongs to the week a period starts in, so a stipend period is late as a whole; a
+    restrictive one is cut at the period's first midnight, its later hours priced with the
+    statement's own weeks, so that overtime sees every hour of the week they fall in.
+    """
+    current, late = [], []
+    for period, oc in on_calls:
+        if oc.start >= period_lo:
+            current.append((period, oc))
+        elif restrictive and oc.end > period_lo:
+            late.append((period, replace(oc, end=period_lo)))
+            current.append((period, replace(oc, start=period_lo)))
+        else:
+            late.append((period, oc))
+    return current, late
 
 
 def price(
@@ -210,6 +251,7 @@ def price(
     paid_nearby: list[Shift],
     engaged=None,
     on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = (),
+    paid_on_call_nearby: list[rules.OnCall] = (),
 ) -> Priced:
     """Price a period's approved shifts, and late shifts of closed periods as adjustments.
 
@@ -217,43 +259,71 @@ def price(
 
     A late shift (approved after its period closed) is paid as the difference it makes to its
     workweek: the week re-priced with it, minus the week as already paid. Overtime is then right
-    even when the late hours push an old week over the threshold.
+    even when the late hours push an old week over the threshold. A late on-call period (see
+    split_late_on_calls) is paid the same way. The week as already paid holds the paid shifts
+    (``paid_nearby``) and paid on-call periods (``paid_on_call_nearby``) around it, so a late
+    call-back inside a paid restrictive period is not paid twice: its hours replace on-call hours.
     """
     rule_rates = pay_rates.to_rule_rates(rates)
-    on_call = [oc for _p, oc in on_calls]
+    zone = policy.rules.zone
+    current, late_on_calls = split_late_on_calls(
+        on_calls, period_bounds(period, zone)[0], policy.rules.on_call_restrictive
+    )
+    on_call = [oc for _p, oc in current]
     statement = rules.statement(
         [to_worked(s) for s in shifts], rule_rates, policy.rules, period.start, period.end,
         engaged, on_call,
     )  # fmt: skip
     adjustments = Decimal("0.00")
     details: list[dict] = []
-    if late_shifts and statement.classification != "employee_exempt":
-        by_week: dict[date, list[Shift]] = defaultdict(list)
+    late_on_call_hours = rules.ZERO
+    exempt = statement.classification == "employee_exempt"
+    if (late_shifts or late_on_calls) and not exempt:
+        by_week: dict[date, tuple[list[Shift], list[rules.OnCall]]] = defaultdict(
+            lambda: ([], [])
+        )
         for s in late_shifts:
-            day = s.start_at.astimezone(policy.rules.zone).date()
-            by_week[rules.week_start(day, policy.rules.workweek_start)].append(s)
-        for week, late in sorted(by_week.items()):
-            lo = datetime.combine(week - timedelta(days=1), datetime.min.time(), policy.rules.zone)
-            hi = lo + timedelta(days=9)
+            by_week[rules.week_start(s.start_at.astimezone(zone).date(),
+                                     policy.rules.workweek_start)][0].append(s)  # fmt: skip
+        for _p, oc in late_on_calls:
+            by_week[rules.week_start(oc.start.astimezone(zone).date(),
+                                     policy.rules.workweek_start)][1].append(oc)  # fmt: skip
+        for week, (late, late_oc) in sorted(by_week.items()):
+            lo, hi = _week_window(week, late_oc, policy.rules)
             context = [to_worked(s) for s in paid_nearby if lo <= s.start_at < hi]
+            context_oc = [oc for oc in paid_on_call_nearby if oc.start < hi and oc.end > lo]
             with_late = context + [to_worked(s) for s in late]
-            before = rules.statement(context, rule_rates, policy.rules).gross if context else 0
-            after = rules.statement(with_late, rule_rates, policy.rules).gross
+            before = (
+                rules.statement(context, rule_rates, policy.rules, on_call=context_oc).gross
+                if context or context_oc
+                else 0
+            )
+            after = rules.statement(
+                with_late, rule_rates, policy.rules, on_call=context_oc + late_oc
+            ).gross
             amount = Decimal(after) - Decimal(before)
             adjustments += amount
+            oc_hours = rules.ZERO
+            if policy.rules.on_call_restrictive:
+                oc_hours = sum(
+                    (seg.hours for oc in late_oc
+                     for seg in rules.on_call_segments(oc, with_late, policy.rules)),
+                    rules.ZERO,
+                )  # fmt: skip
+            late_on_call_hours += oc_hours
+            shift_hours = sum((rules.Fraction(s.worked_minutes, 60) for s in late), rules.ZERO)
             details.append(
                 {
                     "week": week.isoformat(),
                     "shift_ids": [s.id for s in late],
-                    "hours": str(
-                        rules.hours2(
-                            sum((rules.Fraction(s.worked_minutes, 60) for s in late), rules.ZERO)
-                        )
-                    ),
+                    "hours": str(rules.hours2(shift_hours + oc_hours)),
                     "amount": str(amount),
+                    "on_call": [
+                        {"id": oc.id, "start": oc.start.isoformat(), "end": oc.end.isoformat()}
+                        for oc in late_oc
+                    ],
                 }
             )
-    exempt = statement.classification == "employee_exempt"
     return Priced(
         worker_id=worker_id,
         period=period,
@@ -265,10 +335,24 @@ def price(
         rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
         rates_used=rules.hours_by_rate(
             [to_worked(s) for s in shifts + late_shifts], rule_rates, policy.rules,
-            period.start if exempt else None, period.end if exempt else None, on_call,
+            period.start if exempt else None, period.end if exempt else None,
+            on_call + [oc for _p, oc in late_on_calls],
         ),  # fmt: skip
-        on_calls=list(on_calls),
+        on_calls=current,
+        late_on_calls=late_on_calls,
+        late_on_call_hours=late_on_call_hours if not exempt else rules.ZERO,
     )
+
+
+def _week_window(week: date, late_oc: list[rules.OnCall], policy: rules.Policy):
+    """The instants around a workweek whose paid work re-prices it: from the day before to the
+    day after, and on to the day after the next week when a restrictive on-call period runs
+    into that week (up to 72 hours), so that week is priced whole too."""
+    lo = datetime.combine(week - timedelta(days=1), datetime.min.time(), policy.zone)
+    last = max([oc.end for oc in late_oc], default=lo)
+    last_week = rules.week_start(last.astimezone(policy.zone).date(), policy.workweek_start)
+    last_hi = datetime.combine(last_week + timedelta(days=8), datetime.min.time(), policy.zone)
+    return lo, max(lo + timedelta(days=9), last_hi)
 
 
 def breakdown_rows(priced: Priced, policy: OrgPolicy) -> list[dict]:
@@ -415,11 +499,12 @@ def worker_pay(worker: User) -> WorkerPay:
     # This period's on-call periods so far: started ones (the next close pays earlier unpaid
     # ones, and the rest of the period's once they have happened).
     started_by = min(hi, utcnow())
-    on_calls = [
-        pair
-        for pair in unpaid_on_call(hi, OnCallPeriod.worker_id == worker.id).get(worker.id, [])
-        if lo <= pair[0].start_at <= started_by
-    ]
+    current_on_calls, _late = split_late_on_calls(
+        unpaid_on_call(hi, OnCallPeriod.worker_id == worker.id).get(worker.id, []),
+        lo,
+        policy.rules.on_call_restrictive,
+    )
+    on_calls = [pair for pair in current_on_calls if pair[1].start <= started_by]
     priced, weeks, error = None, [], None
     try:
         statement, week_rows = priced_current_period(
@@ -619,8 +704,15 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
     for s in shifts:
         if s.status == "approved" and not s.is_held:
             (in_period if s.start_at >= lo else late)[s.worker_id].append(s)
-    paid_nearby = _paid_near(organisation_id, [s for group in late.values() for s in group])
     on_calls = unpaid_on_call(hi, OnCallPeriod.organisation_id == organisation_id)
+    late_spans = [(s.worker_id, s.start_at, s.end_at) for group in late.values() for s in group]
+    late_spans += [
+        (p.worker_id, p.start_at, p.end_at)
+        for pairs in on_calls.values()
+        for p, _oc in pairs
+        if p.start_at < lo
+    ]
+    paid_nearby, paid_on_call_nearby = _paid_near(organisation_id, late_spans)
     missing = [wid for wid in set(in_period) | set(late) | set(on_calls) if wid not in workers]
     if missing:  # a former worker's approved shifts are paid too
         workers.update(
@@ -651,6 +743,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
                 paid_nearby.get(wid, []),
                 engaged.get(wid),
                 on_calls.get(wid, []),
+                paid_on_call_nearby.get(wid, []),
             )
         except rules.PayRuleError as exc:
             left_out = late.get(wid, []) + in_period.get(wid, [])
@@ -685,24 +778,54 @@ def _blocked(user, shifts, rates, zone, exempt, exc) -> Blocked:
     return Blocked(user, shifts, unpriced, why, fix_from, salary_at_risk=exempt)
 
 
-def _paid_near(organisation_id: int, late: list[Shift]) -> dict[int, list[Shift]]:
-    """Already-paid shifts around the weeks of late shifts (one query, none when no late)."""
-    out: dict[int, list[Shift]] = defaultdict(list)
+def _paid_near(
+    organisation_id: int, late: list[tuple[int, datetime, datetime]]
+) -> tuple[dict[int, list[Shift]], dict[int, list[rules.OnCall]]]:
+    """The paid shifts and paid on-call periods around the weeks of late work (``late``: worker,
+    start, end), per worker: what those weeks were already paid for. Two queries, none when
+    nothing is late."""
+    shifts: dict[int, list[Shift]] = defaultdict(list)
+    on_calls: dict[int, list[rules.OnCall]] = defaultdict(list)
     if not late:
-        return out
-    lo = min(s.start_at for s in late) - timedelta(days=8)
-    hi = max(s.start_at for s in late) + timedelta(days=9)
+        return shifts, on_calls
+    workers = {wid for wid, _start, _end in late}
+    lo = min(start for _w, start, _e in late) - timedelta(days=8)
+    hi = max(end for _w, _s, end in late) + timedelta(days=9)
     for s in db.session.scalars(
         sa.select(Shift).where(
             Shift.organisation_id == organisation_id,
-            Shift.worker_id.in_({s.worker_id for s in late}),
+            Shift.worker_id.in_(workers),
             Shift.paid_in_period_id.is_not(None),
             Shift.start_at >= lo,
             Shift.start_at < hi,
         )
     ):
-        out[s.worker_id].append(s)
-    return out
+        shifts[s.worker_id].append(s)
+    # A paid period's hours were its time less every shift logged in it by then, whatever its
+    # status: those spans are its ``busy``, so a call-back approved since is paid once, at last.
+    rows = db.session.execute(
+        sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
+        .join(PayPeriod, PayPeriod.id == OnCallPeriod.paid_in_period_id)
+        .outerjoin(
+            Shift,
+            sa.and_(
+                Shift.worker_id == OnCallPeriod.worker_id,
+                Shift.start_at < OnCallPeriod.end_at,
+                Shift.end_at > OnCallPeriod.start_at,
+                Shift.created_at <= PayPeriod.closed_at,
+            ),
+        )
+        .where(
+            OnCallPeriod.organisation_id == organisation_id,
+            OnCallPeriod.worker_id.in_(workers),
+            OnCallPeriod.start_at < hi,
+            OnCallPeriod.end_at > lo,
+        )
+        .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
+    ).all()
+    for period, on_call in _with_busy(rows):
+        on_calls[period.worker_id].append(on_call)
+    return shifts, on_calls
 
 
 def statement_row(
@@ -776,7 +899,7 @@ def close_period(
         rows.append(statement_row(closed.id, organisation_id, user.id, priced, policy))
         paid_ids.extend(s.id for s in priced.shifts)
         paid_ids.extend(s.id for s in priced.late_shifts)
-        on_call_ids.extend(p.id for p, _oc in priced.on_calls)
+        on_call_ids.extend(priced.on_call_ids)
     if rows:
         db.session.execute(
             sa.insert(PayStatement), rows, execution_options={"bumps_organisations": mine}
