@@ -9,9 +9,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.extensions import db
-from portal.models import OnCallPeriod, PayStatement, Shift
+from portal.models import OnCallPeriod, PayPeriod, PayPolicy, PayRate, PayStatement, Shift
 from portal.pay import service as pay_service
 from portal.pay.periods import Period
 from tests.factories import make_rate, make_shift
@@ -154,8 +156,9 @@ def test_a_restrictive_period_across_the_period_start_is_cut_at_its_first_midnig
         make_shift(w, at(current, 2), hours=3, status="approved")
         db.session.commit()
     priced = preview_for(app, org, w)
-    assert [oc.end for _p, oc in priced.late_on_calls] == [at(current, 0, "00:00")]
-    assert [oc.start for _p, oc in priced.on_calls] == [at(current, 0, "00:00")]
+    assert [(oc.id, oc.end) for _p, oc in priced.late_on_calls] == [(pid, at(current, 0, "00:00"))]
+    assert [(oc.id, oc.start) for _p, oc in priced.on_calls] == [(pid, at(current, 0, "00:00"))]
+    assert priced.on_call_ids == {pid}
     assert priced.adjustments == Decimal("120.00")  # 6 h at 20, no overtime in that week
     assert priced.statement.gross == Decimal("180.00")  # 6 h on call + 3 h shift
     assert pay_service.rules.hours2(priced.hours) == Decimal("15.00")
@@ -270,3 +273,99 @@ def test_an_exempt_workers_late_period_adds_nothing_and_is_closed_off(client, au
     close(client, previous)
     with app.app_context():
         assert db.session.get(OnCallPeriod, pid).paid_in_period_id is not None
+
+
+# --- invariant: paying in two closes is paying once ------------------------------------------
+
+# When an item reaches payroll: approved by the first close, logged before it but approved
+# after (returned for a fix meanwhile), or logged after it. An on-call period is published
+# before the first close or after it.
+WHEN = st.sampled_from(["paid", "returned", "logged_late"])
+work = st.fixed_dictionaries(
+    {
+        "restrictive": st.booleans(),
+        "shifts": st.dictionaries(st.integers(1, 5), st.tuples(st.integers(1, 10), WHEN),
+                                  max_size=5),  # fmt: skip
+        "on_call": st.none() | st.tuples(st.integers(1, 5), st.integers(4, 12),
+                                         st.sampled_from(["paid", "late"])),  # fmt: skip
+        "call_backs": st.lists(st.tuples(st.integers(1, 3), WHEN), max_size=2),
+    }
+)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(work)
+def test_late_work_paid_by_the_next_close_adds_up_to_the_week_priced_at_once(
+    app, world, ops
+):
+    """Whatever came late (shifts, call-backs, the on-call period itself), the two closes pay
+    the worker exactly what one statement of the whole week would have paid."""
+    org, w = world["org"]["a"], world["user"]["worker"]
+    _, previous, old = three_periods(app, org)
+    with app.app_context():
+        for model in (PayStatement, Shift, OnCallPeriod, PayPeriod, PayRate, PayPolicy):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+    set_policy(app, org, restrictive=ops["restrictive"], stipend=None if ops["restrictive"]
+               else "40.00")  # fmt: skip
+    later: list[tuple[str, int]] = []
+    with app.app_context():
+        make_rate(w, "20.00")
+        anchor_close(world, old)
+        plan = [(at(old, day), hours, when) for day, (hours, when) in ops["shifts"].items()]
+        if ops["on_call"] is not None:
+            day, hours, published = ops["on_call"]
+            start = at(old, day, "18:00")
+            status = "published" if published == "paid" else "draft"
+            pid = make_period(w, start, hours=hours, status=status)
+            if status == "draft":
+                later.append(("publish", pid))
+            # call-backs in two slots that never overlap: from 1 h and from 5 h into the period
+            plan += [(start + timedelta(hours=1 + 4 * n), length, when)
+                     for n, (length, when) in enumerate(ops["call_backs"])]  # fmt: skip
+        for start, hours, when in plan:
+            if when == "logged_late":
+                later.append(("log", (start, hours)))
+            else:
+                sid = make_shift(w, start, hours=hours,
+                                 status="approved" if when == "paid" else "returned")  # fmt: skip
+                if when == "returned":
+                    later.append(("approve", sid))
+        db.session.commit()
+        pay_service.close_period(org, None, old.start)
+        db.session.commit()
+        for kind, what in later:
+            if kind == "publish":
+                db.session.get(OnCallPeriod, what).status = "published"
+            elif kind == "approve":
+                db.session.get(Shift, what).status = "approved"
+            else:
+                make_shift(w, what[0], hours=what[1], status="approved")
+        anchor_close(world, previous, rate=False)
+        db.session.commit()
+        pay_service.close_period(org, None, previous.start)
+        db.session.commit()
+        paid = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(PayStatement.gross_pay), 0)).where(
+                PayStatement.worker_id == w
+            )
+        )
+        policy = pay_service.load_policy(org)
+        rates = pay_service.pay_rates.to_rule_rates(
+            pay_service.pay_rates.rates_by_worker(org, [w])[w]
+        )
+        everything = [
+            pay_service.to_worked(s)
+            for s in db.session.scalars(sa.select(Shift).where(Shift.worker_id == w))
+        ]
+        on_call = [
+            pay_service.rules.OnCall(p.id, p.start_at, p.end_at)
+            for p in db.session.scalars(sa.select(OnCallPeriod))
+        ]
+        whole = pay_service.rules.statement(everything, rates, policy.rules, on_call=on_call)
+        assert Decimal(paid) == whole.gross, ops
+        # and every item is paid, so nothing waits for a third close
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift).where(
+            Shift.worker_id == w, Shift.paid_in_period_id.is_(None))) == 0  # fmt: skip
+        assert pay_service.unpaid_on_call(at(previous, 40)) == {}
