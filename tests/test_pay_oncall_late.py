@@ -85,12 +85,17 @@ def test_a_restrictive_period_published_after_its_close_is_overtime_in_its_paid_
         [period] = db.session.scalars(sa.select(OnCallPeriod)).all()
         assert period.status == "published" and period.paid_in_period_id is None
         pid = period.id
+    auth.logout()
+    auth.as_role("worker")
+    waiting = text(client.get("/pay"))
+    assert "Earlier shifts and on call still to be paid" in waiting
+    assert "5.00 h · published after its pay period closed" in waiting
+    auth.logout()
     priced = preview_for(app, org, w)
     # 5 h over 40 in the old week: all overtime, 5 x 20 x 1.5
     assert priced.adjustments == Decimal("150.00")
     assert [p.id for p, _oc in priced.late_on_calls] == [pid] and priced.on_calls == []
     assert pay_service.rules.hours2(priced.hours) == Decimal("7.00")  # 2 h shift + 5 h on call
-    auth.logout()
     auth.as_role("hr")
     assert "Closed the period" in text(close(client, previous))
     with app.app_context():
@@ -115,6 +120,7 @@ def test_a_restrictive_period_published_after_its_close_is_overtime_in_its_paid_
     page = text(client.get(f"/pay/statements/{statement_id}"))
     assert "Adjustments (late shifts and on call)" in page
     assert "on call" in page and "5.00 h" in page
+    assert "still to be paid" not in text(client.get("/pay"))  # paid now
 
 
 def test_a_late_stipend_enters_its_old_weeks_regular_rate(client, auth, world, app):

@@ -469,6 +469,8 @@ class WorkerPay:
     rate: rules.Rate | None
     floor: Benchmark | None = None
     target: Benchmark | None = None
+    # Published on-call periods of closed periods' weeks: the next close pays them.
+    earlier_on_call: list[OnCallPeriod] = field(default_factory=list)
 
 
 def worker_pay(worker: User) -> WorkerPay:
@@ -499,7 +501,7 @@ def worker_pay(worker: User) -> WorkerPay:
     # This period's on-call periods so far: started ones (the next close pays earlier unpaid
     # ones, and the rest of the period's once they have happened).
     started_by = min(hi, utcnow())
-    current_on_calls, _late = split_late_on_calls(
+    current_on_calls, late_on_calls = split_late_on_calls(
         unpaid_on_call(hi, OnCallPeriod.worker_id == worker.id).get(worker.id, []),
         lo,
         policy.rules.on_call_restrictive,
@@ -562,6 +564,7 @@ def worker_pay(worker: User) -> WorkerPay:
         error=error,
         pending=list(pending),
         earlier_unpaid=[s for s in earlier if s not in waiting],
+        earlier_on_call=[p for p, _oc in late_on_calls],
         statements=list(statements),
         held=held,
         waiting_for_rate=waiting,
