@@ -118,7 +118,7 @@ def test_a_restrictive_period_published_after_its_close_is_overtime_in_its_paid_
     auth.logout()
     auth.as_role("worker")
     page = text(client.get(f"/pay/statements/{statement_id}"))
-    assert "Adjustments (late shifts and on call)" in page
+    assert "Adjustments (late work, overtime across statements)" in page
     assert "on call" in page and "5.00 h" in page
     assert "still to be paid" not in text(client.get("/pay"))  # paid now
 

@@ -43,7 +43,8 @@ PAGES = [
     ("worker", "/", 13),  # + next on call, swaps to answer, training standing (3 queries)
     ("worker", "/shifts", 4),
     ("worker", "/shifts/new", 3),
-    ("worker", "/pay", 12),  # 11, and the period's on-call periods with the shifts in them
+    ("worker", "/pay", 14),  # 11, the on-call periods with their shifts, and the paid shifts and
+    # on-call periods that ran past the last midnight into this period (2: overtime is weekly)
     ("worker", "/oncall", 5),  # session, workweek, my periods, swaps, the site rota,
     ("worker", "/exposures", 8),
     ("worker", "/checkins", 4),
@@ -67,7 +68,7 @@ PAGES = [
     ("hr", "/", 1),
     ("hr", "/hr/", 9),  # 6, and what is due: the policy, four counts in one, blocked workers
     ("hr", "/hr/fair-pay", 8),
-    ("hr", "/hr/periods", 12),
+    ("hr", "/hr/periods", 14),  # + the paid shifts and on-call periods run into the period (2)
     ("hr", "/hr/policy", 6),
     ("hr", "/hr/benchmarks/", 3),
     ("hr", "/hr/training", 4),

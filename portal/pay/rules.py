@@ -516,3 +516,32 @@ def hours_by_rate(
             raise PayRuleError(f"no pay rate in force on {seg.day:%Y-%m-%d} (shift {seg.shift_id})")
         hours[rate] = hours.get(rate, ZERO) + seg.hours
     return sorted(hours.items(), key=lambda kv: kv[0].effective_from)
+
+
+def carried_week_difference(
+    carried: Sequence[WorkedShift],
+    carried_on_call: Sequence[OnCall],
+    worked: Sequence[WorkedShift],
+    on_call: Sequence[OnCall],
+    rates: Sequence[Rate],
+    policy: Policy,
+    week: date,
+) -> Fraction:
+    """What a statement owes for the first workweek of its period beyond pricing its own work
+    there: overtime is weekly, so hours an earlier statement already paid inside that week (a
+    shift, or a restrictive on-call period, that ran on past the earlier period's last midnight:
+    ``carried``, ``carried_on_call``) count toward its threshold and its regular rate.
+
+    The week priced with everything, less the week as each statement prices it alone. Zero when
+    the week stays under the threshold; exact (the caller rounds once).
+    """
+
+    def week_gross(st: Statement) -> Fraction:
+        return next((w.gross for w in st.weeks if w.start == week), ZERO)
+
+    carried, carried_on_call = list(carried), list(carried_on_call)
+    worked, on_call = list(worked), list(on_call)
+    together = statement(carried + worked, rates, policy, on_call=carried_on_call + on_call)
+    before = statement(carried, rates, policy, on_call=carried_on_call)
+    alone = statement(worked, rates, policy, on_call=on_call)
+    return week_gross(together) - week_gross(before) - week_gross(alone)

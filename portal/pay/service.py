@@ -252,6 +252,7 @@ def price(
     engaged=None,
     on_calls: list[tuple[OnCallPeriod, rules.OnCall]] = (),
     paid_on_call_nearby: list[rules.OnCall] = (),
+    carried: tuple[list[Shift], list[rules.OnCall]] = ((), ()),
 ) -> Priced:
     """Price a period's approved shifts, and late shifts of closed periods as adjustments.
 
@@ -263,6 +264,9 @@ def price(
     split_late_on_calls) is paid the same way. The week as already paid holds the paid shifts
     (``paid_nearby``) and paid on-call periods (``paid_on_call_nearby``) around it, so a late
     call-back inside a paid restrictive period is not paid twice: its hours replace on-call hours.
+
+    ``carried`` (see carried_into): hours an earlier statement paid inside this period's first
+    week; they count toward its overtime (carried_adjustment).
     """
     rule_rates = pay_rates.to_rule_rates(rates)
     zone = policy.rules.zone
@@ -278,6 +282,13 @@ def price(
     details: list[dict] = []
     late_on_call_hours = rules.ZERO
     exempt = statement.classification == "employee_exempt"
+    if not exempt:
+        amount, detail = carried_adjustment(
+            carried, [to_worked(s) for s in shifts], on_call, rule_rates, policy.rules, period
+        )
+        if detail:
+            adjustments += amount
+            details.append(detail)
     if (late_shifts or late_on_calls) and not exempt:
         by_week: dict[date, tuple[list[Shift], list[rules.OnCall]]] = defaultdict(
             lambda: ([], [])
@@ -342,6 +353,46 @@ def price(
         late_on_calls=late_on_calls,
         late_on_call_hours=late_on_call_hours if not exempt else rules.ZERO,
     )
+
+
+def carried_adjustment(
+    carried: tuple[list[Shift], list[rules.OnCall]],
+    worked: list[rules.WorkedShift],
+    on_call: list[rules.OnCall],
+    rates: list[rules.Rate],
+    policy: rules.Policy,
+    period: Period,
+) -> tuple[Decimal, dict | None]:
+    """What hours an earlier statement paid inside this period's first workweek add to it: the
+    overtime they push that week into (rules.carried_week_difference), as an adjustment and its
+    detail for the statement; (0, None) when they add nothing."""
+    carried_shifts, carried_on_call = carried
+    if not carried_shifts and not carried_on_call:
+        return Decimal("0.00"), None
+    week = rules.week_start(period.start, policy.workweek_start)  # periods hold whole weeks
+    amount = rules.cents(
+        rules.carried_week_difference(
+            [to_worked(s) for s in carried_shifts], carried_on_call, worked, on_call, rates,
+            policy, week,
+        )
+    )  # fmt: skip
+    if not amount:
+        return amount, None
+    return amount, {
+        "week": week.isoformat(),
+        "shift_ids": [],
+        "hours": "0.00",
+        "amount": str(amount),
+        "carried": [
+            {"id": s.id, "start": s.start_at.isoformat(), "end": s.end_at.isoformat()}
+            for s in carried_shifts
+        ]
+        + [
+            {"id": oc.id, "start": oc.start.isoformat(), "end": oc.end.isoformat(),
+             "on_call": True}
+            for oc in carried_on_call
+        ],  # fmt: skip
+    }
 
 
 def _week_window(week: date, late_oc: list[rules.OnCall], policy: rules.Policy):
@@ -507,18 +558,25 @@ def worker_pay(worker: User) -> WorkerPay:
         policy.rules.on_call_restrictive,
     )
     on_calls = [pair for pair in current_on_calls if pair[1].start <= started_by]
+    carried = carried_into(worker.organisation_id, lo, lambda column: column == worker.id)
     priced, weeks, error = None, [], None
     try:
+        worked = tuple(to_worked(s) for s in approved)
         statement, week_rows = priced_current_period(
-            tuple(to_worked(s) for s in approved), rule_rates, policy.rules, period,
-            tuple(oc for _p, oc in on_calls),
-        )  # fmt: skip
+            worked, rule_rates, policy.rules, period, tuple(oc for _p, oc in on_calls)
+        )
+        carried_pay, carried_detail = Decimal("0.00"), None
+        if statement.classification != "employee_exempt":
+            carried_pay, carried_detail = carried_adjustment(
+                (carried[0].get(worker.id, []), carried[1].get(worker.id, [])),
+                list(worked), [oc for _p, oc in on_calls], list(rule_rates), policy.rules, period,
+            )  # fmt: skip
         priced = Priced(
             worker_id=worker.id,
             period=period,
             statement=statement,
-            adjustments=Decimal("0.00"),
-            adjustment_details=[],
+            adjustments=carried_pay,
+            adjustment_details=[carried_detail] if carried_detail else [],
             shifts=approved,
             late_shifts=[],
             rate=rules.rate_on(rule_rates, period.end - timedelta(days=1)),
@@ -716,6 +774,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
         if p.start_at < lo
     ]
     paid_nearby, paid_on_call_nearby = _paid_near(organisation_id, late_spans)
+    carried_shifts, carried_on_calls = carried_into(organisation_id, lo)
     missing = [wid for wid in set(in_period) | set(late) | set(on_calls) if wid not in workers]
     if missing:  # a former worker's approved shifts are paid too
         workers.update(
@@ -747,6 +806,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
                 engaged.get(wid),
                 on_calls.get(wid, []),
                 paid_on_call_nearby.get(wid, []),
+                (carried_shifts.get(wid, []), carried_on_calls.get(wid, [])),
             )
         except rules.PayRuleError as exc:
             left_out = late.get(wid, []) + in_period.get(wid, [])
@@ -787,25 +847,57 @@ def _paid_near(
     """The paid shifts and paid on-call periods around the weeks of late work (``late``: worker,
     start, end), per worker: what those weeks were already paid for. Two queries, none when
     nothing is late."""
-    shifts: dict[int, list[Shift]] = defaultdict(list)
-    on_calls: dict[int, list[rules.OnCall]] = defaultdict(list)
     if not late:
-        return shifts, on_calls
+        return defaultdict(list), defaultdict(list)
     workers = {wid for wid, _start, _end in late}
     lo = min(start for _w, start, _e in late) - timedelta(days=8)
     hi = max(end for _w, _s, end in late) + timedelta(days=9)
+    return (
+        _paid_shifts(organisation_id, Shift.worker_id.in_(workers), Shift.start_at >= lo,
+                     Shift.start_at < hi),
+        _paid_on_calls(organisation_id, OnCallPeriod.worker_id.in_(workers),
+                       OnCallPeriod.start_at < hi, OnCallPeriod.end_at > lo),
+    )  # fmt: skip
+
+
+def carried_into(
+    organisation_id: int, lo: datetime, *workers
+) -> tuple[dict[int, list[Shift]], dict[int, list[rules.OnCall]]]:
+    """Paid shifts and paid on-call periods that started before ``lo`` (a period's first
+    midnight) and ran on past it, per worker: hours an earlier statement paid inside this
+    period's first workweek. ``workers``: conditions on the worker (e.g. one of them). Two
+    queries."""
+    shifts = _paid_shifts(
+        organisation_id,
+        Shift.start_at < lo,
+        Shift.end_at > lo,
+        *[condition(Shift.worker_id) for condition in workers],
+    )
+    on_calls = _paid_on_calls(
+        organisation_id,
+        OnCallPeriod.start_at < lo,
+        OnCallPeriod.end_at > lo,
+        *[condition(OnCallPeriod.worker_id) for condition in workers],
+    )
+    return shifts, on_calls
+
+
+def _paid_shifts(organisation_id: int, *where) -> dict[int, list[Shift]]:
+    out: dict[int, list[Shift]] = defaultdict(list)
     for s in db.session.scalars(
-        sa.select(Shift).where(
-            Shift.organisation_id == organisation_id,
-            Shift.worker_id.in_(workers),
-            Shift.paid_in_period_id.is_not(None),
-            Shift.start_at >= lo,
-            Shift.start_at < hi,
-        )
+        sa.select(Shift)
+        .where(Shift.organisation_id == organisation_id, Shift.paid_in_period_id.is_not(None),
+               *where)  # fmt: skip
+        .order_by(Shift.start_at, Shift.id)
     ):
-        shifts[s.worker_id].append(s)
-    # A paid period's hours were its time less every shift logged in it by then, whatever its
-    # status: those spans are its ``busy``, so a call-back approved since is paid once, at last.
+        out[s.worker_id].append(s)
+    return out
+
+
+def _paid_on_calls(organisation_id: int, *where) -> dict[int, list[rules.OnCall]]:
+    """Paid on-call periods, each with what its close left out of its time: every shift logged
+    in it by then, whatever its status (its ``busy``), so a call-back approved since is paid
+    once, at last. One query."""
     rows = db.session.execute(
         sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
         .join(PayPeriod, PayPeriod.id == OnCallPeriod.paid_in_period_id)
@@ -818,17 +910,13 @@ def _paid_near(
                 Shift.created_at <= PayPeriod.closed_at,
             ),
         )
-        .where(
-            OnCallPeriod.organisation_id == organisation_id,
-            OnCallPeriod.worker_id.in_(workers),
-            OnCallPeriod.start_at < hi,
-            OnCallPeriod.end_at > lo,
-        )
+        .where(OnCallPeriod.organisation_id == organisation_id, *where)
         .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
     ).all()
+    out: dict[int, list[rules.OnCall]] = defaultdict(list)
     for period, on_call in _with_busy(rows):
-        on_calls[period.worker_id].append(on_call)
-    return shifts, on_calls
+        out[period.worker_id].append(on_call)
+    return out
 
 
 def statement_row(
