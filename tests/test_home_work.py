@@ -175,6 +175,9 @@ def test_a_running_check_in_shows_at_the_top_and_goes_when_it_ends(client, auth,
     words = notice(client)
     assert "Check-in running" in words and "Gravois and Meramec" in words
     assert f"Due back at {due_text(app)}" in words and "min left" in words
+    page = client.get("/").get_data(as_text=True)
+    quick = page.index('aria-label="Help and support"')
+    assert 'href="/safety"' not in page[quick : page.index("</nav>", quick)]  # the notice's own
     hits = keep.hits
     notice(client)
     assert keep.hits == hits  # worked out afresh while it runs (its words change with the clock)
