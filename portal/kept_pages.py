@@ -17,6 +17,10 @@ session check and no other statement.
 
 What differs per request is put back: the CSRF token (signed with the time, so it is kept as a
 placeholder) and the flashed messages (a request with messages to show is worked out afresh).
+
+A view whose page, this time, says something the clock alone changes within the keeping time
+calls ``not_kept()``: that page is sent but not kept (the worker's home while a safety check-in
+runs: "12 min left" becomes "overdue" with no write at all).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import Response, current_app, make_response, request, session
+from flask import Response, current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -34,6 +38,7 @@ from portal.timeutil import local_today
 
 EXTENSION = "fairshift.kept_pages"
 PLACEHOLDER = "\x00csrf\x00"  # never in a rendered page: NUL is refused on the way in
+_NOT_KEPT = "fairshift_not_kept"
 
 
 def store() -> KeptFigures:
@@ -62,6 +67,11 @@ def _key() -> tuple:
     )
 
 
+def not_kept() -> None:
+    """Do not keep the page this request is working out (it is sent all the same)."""
+    setattr(g, _NOT_KEPT, True)
+
+
 class _NotKept(Exception):
     """The page worked out is not one to keep (an error, a redirect, a download)."""
 
@@ -88,7 +98,11 @@ def kept(view=None, *, when: Callable[[User], bool] | None = None):
 
         def render() -> str:
             response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or response.mimetype != "text/html":
+            if (
+                response.status_code != 200
+                or response.mimetype != "text/html"
+                or g.pop(_NOT_KEPT, False)
+            ):
                 raise _NotKept(response)
             return response.get_data(as_text=True).replace(generate_csrf(), PLACEHOLDER)
 

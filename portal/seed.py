@@ -256,7 +256,7 @@ def seed_demo(now: datetime | None = None, left_open: int = 1) -> dict:
     _counseling(people, now)
     _on_call(people, sites, today, period, now, zone)
     _training(orgs, sites, people, first_day, today, now, zone)
-    _safety(people, now)
+    _safety(people, rows, now, zone)
     closed = _close_past_periods(orgs, today, left_open)
     for org in orgs.values():  # the leaders' twelve-month trend, as the nightly command would
         if org.kind == "provider":
@@ -668,11 +668,36 @@ DEMO_SAFE_CODE = "2468"
 DEMO_DURESS_CODE = "1357"
 
 
-def _safety(people: dict, now: datetime) -> None:
-    """The demo worker's safety settings (codes, a fictional emergency contact) and one past
-    check-in that ended safe (portal.safety)."""
+# Past check-ins for the dashboards' Field safety table (whole ended quarters, SUPPRESSION_MIN
+# people a figure): a share of each worker's field shifts began with one; about one in ten
+# raised an alarm (mostly a missed "I'm safe", sometimes an SOS) that the site's supervisor
+# closed with a note. Places are invented and vague, as a worker would type them in a hurry;
+# no duress alarm is seeded, and no position (positions live 24 hours at most).
+CHECKIN_SHARE = {"street_outreach": 0.4, "community_event": 0.3, "on_call": 0.3,
+                 "hospital_response": 0.1}  # fmt: skip
+CHECKIN_MINUTES = [15, 30, 30, 60, 60, 90]
+ALARM_SHARE = 0.1
+SOS_SHARE = 0.2  # of the alarms
+CHECKIN_PLACES = [
+    "Corner store, north end of the block", "Park pavilion", "Apartment courtyard",
+    "Bus stop by the laundromat", "Vigil at the community centre", "Basketball courts",
+    "Church parking lot", "Home visit (family asked for us)", "Hospital ER waiting room",
+    "Gas station on the main road", "Block party", "Rec centre steps",
+]  # fmt: skip
+MISSED_NOTES = ["Reached by phone, safe. Forgot to tap.", "Phone battery died; reached through "
+                "the buddy, safe.", "Called back within minutes, safe; talk ran long."]  # fmt: skip
+SOS_NOTES = ["Supervisor on scene in 10 minutes; situation calmed, worker safe.",
+             "Pressed by mistake; reached by phone, safe.",
+             "Left the scene with the buddy; debriefed, safe."]  # fmt: skip
+
+
+def _safety(people: dict, rows: list[dict], now: datetime, zone) -> None:
+    """The demo worker's safety settings (codes, a fictional emergency contact) and their last
+    check-in, two days ago, ended safe; then the programme's past check-ins during field shifts
+    of the quarters that have ended (portal.safety; the dashboards' Field safety table)."""
     from portal.models import SafetyCheckin, SafetySettings
     from portal.safety.service import hash_code
+    from portal.wellbeing.stats import quarter_of
 
     worker = people["demo_worker"]
     db.session.add(SafetySettings(
@@ -687,6 +712,43 @@ def _safety(people: dict, now: datetime) -> None:
         place="Vigil on Gravois Ave", started_at=started, due_at=started + timedelta(minutes=60),
         status="safe", ended_at=started + timedelta(minutes=42),
     ))  # fmt: skip
+
+    rng = random.Random(RANDOM_SEED + 3)  # its own stream: the other demo data stay as they were
+    until = local_midnight_utc(quarter_of(now.astimezone(zone).date()).start, zone)
+    organisation = {w.id: w.organisation_id for w in people["workers"]}
+    values = []
+    for row in rows:
+        share = CHECKIN_SHARE.get(row["shift_type"], 0)
+        if row["start_at"] >= until or rng.random() >= share:
+            continue
+        minutes = rng.choice(CHECKIN_MINUTES)
+        room = int((row["end_at"] - row["start_at"]).total_seconds() // 60) - minutes
+        start = row["start_at"] + timedelta(minutes=rng.randint(0, max(room, 0)))
+        due = start + timedelta(minutes=minutes)
+        checkin = {
+            "organisation_id": organisation[row["worker_id"]], "worker_id": row["worker_id"],
+            "site_id": row["site_id"], "place": rng.choice(CHECKIN_PLACES), "buddy_id": None,
+            "started_at": start, "due_at": due, "status": "safe",
+            "ended_at": start + timedelta(minutes=rng.randint(minutes * 2 // 5, minutes)),
+            "alarm_kind": None, "alarm_at": None, "alert_step": 0, "alert_step_at": None,
+            "closed_by_id": None, "closed_at": None, "closed_note": None,
+            "created_at": start, "updated_at": start,
+        }  # fmt: skip
+        if rng.random() < ALARM_SHARE:
+            sos = rng.random() < SOS_SHARE
+            raised = (start + timedelta(minutes=rng.randint(1, minutes - 1)) if sos
+                      else due + timedelta(minutes=5))  # fmt: skip
+            closed = raised + timedelta(minutes=rng.randint(4, 25))
+            checkin.update({
+                "status": "closed", "ended_at": None, "alarm_kind": "sos" if sos else "missed",
+                "alarm_at": raised, "alert_step": 1, "alert_step_at": raised,
+                "closed_by_id": people["supervisors"].get(row["site_id"]), "closed_at": closed,
+                "closed_note": rng.choice(SOS_NOTES if sos else MISSED_NOTES),
+                "updated_at": closed,
+            })  # fmt: skip
+        values.append(checkin)
+    for i in range(0, len(values), CHUNK):
+        db.session.execute(sa.insert(SafetyCheckin), values[i : i + CHUNK])
 
 
 def _close_past_periods(orgs: dict[str, Organisation], today: date, left_open: int = 1) -> int:

@@ -1,12 +1,23 @@
-"""The worker's home: what is next on call, which swaps wait for them, what training is due."""
+"""The worker's home: what is next on call, which swaps wait for them, what training is due,
+and the safety check-in: one tap away, and a notice at the top while one runs."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from portal import kept_pages
 from portal.extensions import db
-from portal.models import OnCallSwap
+from portal.keeping import KeptFigures
+from portal.models import OnCallSwap, Organisation, SafetyCheckin
+from portal.safety import alerts
+from portal.safety import service as safety_service
 from tests.test_oncall import make_period, text
+from tests.test_safety import only, set_codes
+from tests.test_safety import start as start_checkin
 from tests.test_training import add_course, attend, today_in
 
 
@@ -100,3 +111,151 @@ def test_home_queries_stay_fixed_with_many_periods_and_courses(
     with count_queries() as many:
         client.get("/")
     assert few() == many()
+
+
+# --- the safety check-in, one tap away ---------------------------------------------------------
+
+
+@pytest.fixture
+def keep(app):
+    """Home pages kept as deployed (60 s), so the tests see what a kept page would show."""
+    app.config["PAGE_KEEP_SECONDS"] = 60
+    pages = KeptFigures(60)
+    app.extensions[kept_pages.EXTENSION] = pages
+    yield pages
+    app.extensions.pop(kept_pages.EXTENSION, None)
+
+
+def notice(client) -> str:
+    """The words of the home's running check-in notice ("" when there is none)."""
+    page = client.get("/").get_data(as_text=True)
+    if 'class="safety-notice' not in page:
+        return ""
+    start = page.index('class="safety-notice')
+    assert start < page.index('aria-label="Help and support"'), "the notice comes first"
+    section = page[start : page.index("</section>", start)]
+    assert "<form" not in section and "I'm safe" not in section and "I&#39;m safe" not in section
+    assert 'href="/safety"' in section
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(section)).split())
+
+
+def due_text(app) -> str:
+    """The running check-in's due time as the pages show it (the local clock)."""
+    with app.app_context():
+        return safety_service.time_text(only(app).due_at)
+
+
+def version(app, org_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Organisation, org_id).data_version
+
+
+def test_the_safety_check_in_is_the_first_button_of_the_home(client, auth, world):
+    auth.as_role("worker")
+    page = client.get("/").get_data(as_text=True)
+    quick = page.index('aria-label="Help and support"')
+    strip = page[quick : page.index("</nav>", quick)]
+    first = re.search(r'<a class="([^"]*)" href="([^"]*)">([^<]*)</a>', strip)
+    assert first.group(2, 3) == ("/safety", "Safety check-in")
+    assert "primary" in first.group(1) and "big" in first.group(1)
+    assert notice(client) == ""  # nothing running: no notice
+
+
+def test_a_running_check_in_shows_at_the_top_and_goes_when_it_ends(client, auth, world, app,
+                                                                   keep):  # fmt: skip
+    """Start and end are writes: the kept home shows the notice, then drops it, at once."""
+    org = world["org"]["a"]
+    auth.as_role("worker")
+    assert notice(client) == ""
+    client.get("/")
+    assert keep.hits == 1  # the home without a check-in is kept
+    before = version(app, org)
+    assert start_checkin(client, place="Gravois and Meramec", minutes="30").status_code == 302
+    assert version(app, org) > before
+    words = notice(client)
+    assert "Check-in running" in words and "Gravois and Meramec" in words
+    assert f"Due back at {due_text(app)}" in words and "min left" in words
+    page = client.get("/").get_data(as_text=True)
+    quick = page.index('aria-label="Help and support"')
+    assert 'href="/safety"' not in page[quick : page.index("</nav>", quick)]  # the notice's own
+    hits = keep.hits
+    notice(client)
+    assert keep.hits == hits  # worked out afresh while it runs (its words change with the clock)
+
+    checkin_id = only(app).id
+    before = version(app, org)
+    assert client.post(f"/safety/{checkin_id}/safe").status_code == 302
+    assert version(app, org) > before
+    assert notice(client) == ""  # (with "Good to hear you're safe": not kept, as any message)
+    assert notice(client) == ""
+    client.get("/")
+    assert keep.hits == hits + 1  # kept again once it has ended
+
+
+def test_another_worker_s_check_in_is_never_shown(client, auth, world, app):
+    auth.as_role("worker2")
+    start_checkin(client, place="Behind the rec centre")
+    assert "Behind the rec centre" in notice(client)
+    auth.logout()
+    auth.as_role("worker")
+    assert notice(client) == ""
+    assert "Behind the rec centre" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_check_in_ended_with_the_duress_code_looks_ended_on_the_home(client, auth, world, app,
+                                                                      keep):  # fmt: skip
+    auth.as_role("worker")
+    set_codes(client)
+    start_checkin(client)
+    assert "Check-in running" in notice(client)
+    client.post(f"/safety/{only(app).id}/safe", data={"code": "1357"})
+    with app.app_context():
+        assert db.session.get(SafetyCheckin, only(app).id).alarm_kind == "duress"
+    assert notice(client) == ""  # as after the safe code: nothing for a bystander to read
+
+
+def test_overdue_wording_follows_the_clock_without_a_write(client, auth, world, app, keep,
+                                                           monkeypatch):  # fmt: skip
+    """No write marks the due time passing: the home says "overdue" all the same, then that
+    the supervisor was alerted once the escalation has raised the alarm."""
+    org = world["org"]["a"]
+    auth.as_role("worker")
+    start_checkin(client, minutes="15")
+    notice(client)
+    due = only(app).due_at
+    due_at = due_text(app)
+    before = version(app, org)
+    monkeypatch.setattr("portal.safety.service.utcnow", lambda: due + timedelta(minutes=2))
+    words = notice(client)
+    assert version(app, org) == before  # nothing written, and the words moved on
+    assert "Check-in overdue" in words and f"Overdue since {due_at}" in words
+    assert "will be alerted unless you end it now" in words
+    assert "min left" not in words and "Due back at" not in words
+
+    with app.app_context():
+        alerts.escalate(now=due + timedelta(minutes=6))
+    assert only(app).status == "alarm"
+    words = notice(client)
+    assert f"Overdue since {due_at}" in words and "Your supervisor was alerted" in words
+
+
+def test_an_sos_shows_as_sent(client, auth, world, app):
+    auth.as_role("worker")
+    start_checkin(client, minutes="60")
+    client.post("/safety/sos")
+    assert only(app).alarm_kind == "sos"
+    words = notice(client)
+    assert "SOS sent" in words and "911" in words and "overdue" not in words.lower()
+
+
+def test_a_running_check_in_costs_no_more_statements(client, auth, world, app, count_queries):
+    auth.as_role("worker")
+    client.get("/")
+    with count_queries() as without:
+        client.get("/")
+    start_checkin(client, buddy=str(world["user"]["worker2"]))
+    client.get("/")  # the "check-in started" message is shown once
+    with count_queries() as running:
+        client.get("/")
+    assert "Check-in running" in notice(client)
+    assert running() == without()

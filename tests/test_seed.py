@@ -165,6 +165,79 @@ def test_demo_worker_has_safety_codes_a_contact_and_a_past_safe_check_in(app, cl
         assert db.session.get(SafetyCheckin, running_id).status == "safe"
 
 
+def _checkins_started(org_id: int, quarter, site_id=None, alarms=False) -> tuple[int, int]:
+    """(check-ins, distinct workers) started in ``quarter`` by the provider's workers (those of
+    one home site when given), or of those that raised an alarm: counted afresh."""
+    from portal.models import SafetyCheckin
+
+    zone = local_zone()
+    where = [SafetyCheckin.organisation_id == org_id, User.organisation_id == org_id,
+             SafetyCheckin.started_at >= local_midnight_utc(quarter.start, zone),
+             SafetyCheckin.started_at < local_midnight_utc(quarter.end, zone)]  # fmt: skip
+    if site_id is not None:
+        where.append(User.site_id == site_id)
+    if alarms:
+        where.append(SafetyCheckin.alarm_kind.is_not(None))
+    return tuple(db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(SafetyCheckin.worker_id)))
+        .join(User, User.id == SafetyCheckin.worker_id).where(*where)
+    ).one())  # fmt: skip
+
+
+def test_the_field_safety_table_shows_figures_and_keeps_small_sites_hidden(app, seeded):
+    """The demo's past check-ins (field shifts of the ended quarters, a few alarms) give the
+    leader's and the funder's Field safety table real counts, each the count of the check-ins
+    behind it, while the small sites stay hidden. No position is seeded."""
+    from portal.dashboard import service
+    from portal.models import SafetyCheckin, SafetyPosition
+    from portal.wellbeing.stats import published_quarters
+
+    with app.app_context():
+        minimum = app.config["SUPPRESSION_MIN"]
+        today = local_today()
+        sites = {s.name: s.id for s in db.session.scalars(sa.select(Site))}
+        orgs = {o.name: o.id for o in db.session.scalars(sa.select(Organisation))}
+        leader = _user("leader@example.org")
+        published = hidden = 0
+        for viewer in (leader, _user("funder@example.org")):
+            figures = service.viewer_tables(viewer, {}, today)
+            quarters = {q.label: q for q in published_quarters(figures.rng.start,
+                                                               figures.rng.end, today)}
+            table = figures.tables["safety"]
+            assert table.rows, viewer.email
+            shown = {m: 0 for m in ("checkins", "alarms")}
+            for label, line, checkins, alarms in table.rows:
+                if line in sites:
+                    org_id, site_id = leader.organisation_id, sites[line]
+                elif line in orgs:
+                    org_id, site_id = orgs[line], None
+                elif line == "All sites":
+                    org_id, site_id = leader.organisation_id, None
+                else:  # the funder's total: hidden, as one of its providers is
+                    assert checkins is None and alarms is None, line
+                    continue
+                for metric, value in (("checkins", checkins), ("alarms", alarms)):
+                    count, people = _checkins_started(org_id, quarters[label], site_id,
+                                                      alarms=metric == "alarms")  # fmt: skip
+                    if value is None:
+                        hidden += 1
+                        continue
+                    assert value == count, (viewer.email, label, line, metric)
+                    assert people >= minimum
+                    shown[metric] += 1
+            assert shown["checkins"] and shown["alarms"], (viewer.email, shown)
+            published += sum(shown.values())
+        assert published and hidden
+        walnut_park = [row for row in service.viewer_tables(leader, {}, today).tables[
+            "safety"].rows if row[1] == "Walnut Park"]  # fmt: skip
+        assert walnut_park and all(row[2] is None for row in walnut_park)  # 9 workers
+        kinds = set(db.session.scalars(sa.select(SafetyCheckin.alarm_kind).distinct()))
+        assert kinds == {None, "missed", "sos"}  # mostly safe; never a duress alarm
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SafetyPosition)) == 0
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(SafetyCheckin)
+                                     .where(SafetyCheckin.status.in_(("active", "alarm"))))
+
+
 def test_hr_finds_one_ended_period_left_to_close_and_closes_it(app, client, seeded):
     """Every earlier period is closed into statements but the last that ended: HR's home lists
     it as due, with a link, and HR can close it."""

@@ -40,7 +40,8 @@ from tests.factories import make_rate, make_shift, make_slot, recent_start, safe
 # (role, url, budget): the statements of one request as PostgreSQL counts them (SQLite adds
 # the BEGIN that the app issues itself). Checking the session is one of them (user and roles).
 PAGES = [
-    ("worker", "/", 13),  # + next on call, swaps to answer, training standing (3 queries)
+    ("worker", "/", 13),  # + next on call, swaps to answer, training standing, the running
+    # safety check-in (4 queries; 13 counted: the budget had one to spare before the check-in)
     ("worker", "/shifts", 4),
     ("worker", "/shifts/new", 3),
     ("worker", "/pay", 14),  # 11, the on-call periods with their shifts, and the paid shifts and

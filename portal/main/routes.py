@@ -9,11 +9,12 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from portal.extensions import db
-from portal.kept_pages import kept
+from portal.kept_pages import kept, not_kept
 from portal.main import bp
 from portal.models import OnCallPeriod, OnCallSwap
 from portal.oncall import service as oncall_service
 from portal.pay import fairness
+from portal.safety import service as safety_service
 from portal.shifts import service as shift_service
 from portal.timeutil import local_today, utcnow
 from portal.training import service as training_service
@@ -32,8 +33,13 @@ def home():
     """The home page: each role's panel, the worker's and the supervisor's first."""
     worker = supervisor = fair_pay = None
     care = None
-    work = None
+    work = running = None
     if current_user.has_role("worker"):
+        running = safety_service.running_for(current_user)
+        if running is not None:
+            # "12 min left" turns "overdue" with no write to follow: worked out each time while
+            # it runs. Starting and ending it are writes, so the page is kept again once it ends.
+            not_kept()
         worker = shift_service.worker_home(current_user)
         care = care_offer(current_user)
         work = work_summary(current_user)
@@ -47,6 +53,7 @@ def home():
         fair_pay = fairness.trend(current_user.organisation_id, local_today())
     return render_template(
         "main/home.html",
+        running=running,
         worker=worker,
         work=work,
         supervisor=supervisor,

@@ -100,6 +100,39 @@ def current_for(worker: User) -> SafetyCheckin | None:
     )
 
 
+@dataclass(frozen=True)
+class Running:
+    """The worker's running check-in as their home tells it at one moment: what it says
+    changes with the clock alone (minutes left, then overdue), so it is worked out per request."""
+
+    checkin: SafetyCheckin
+    now: datetime
+
+    @property
+    def sos(self) -> bool:
+        return self.checkin.status == "alarm" and self.checkin.alarm_kind == "sos"
+
+    @property
+    def alerted(self) -> bool:
+        """A missed check-in the escalation has turned into an alarm."""
+        return self.checkin.status == "alarm" and not self.sos
+
+    @property
+    def overdue(self) -> bool:
+        return self.alerted or (not self.sos and self.checkin.due_at <= self.now)
+
+    @property
+    def minutes_left(self) -> int:
+        return max(0, int((self.checkin.due_at - self.now).total_seconds() // 60))
+
+
+def running_for(worker: User, now: datetime | None = None) -> Running | None:
+    """The worker's running check-in (as they see it: never a duress one) at ``now``, or None.
+    One statement."""
+    checkin = current_for(worker)
+    return Running(checkin, now or utcnow()) if checkin is not None else None
+
+
 def history_for(worker: User, limit: int = HISTORY) -> list[SafetyCheckin]:
     """The worker's recent check-ins that have ended (as they see it), newest first."""
     return list(
