@@ -192,6 +192,10 @@ def test_cancel_refusals_are_shown_with_the_reason_kept(client, auth, world, app
     assert "has started: end it now instead" in text(shown) and "End it now" in text(shown)
     assert get(app, started).status == "published"
     assert [a for a in actions(app) if "cancel" in a] == ["oncall.period_cancelled"]
+    # the rota shown again is the row's own week, however far ahead (not "this week")
+    far = soon(app, world, hours_ahead=24 * 365 * 4, worker="worker2")
+    blank = cancel(client, far, "")
+    assert blank.status_code == 422 and "Say why: its worker reads it" in text(blank)
 
 
 def test_other_sites_supervisors_and_workers_get_404(client, auth, world, app):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -136,7 +136,7 @@ def withdraw_swap(swap_id: int):
 # --- supervisors ----------------------------------------------------------------------------------
 
 
-def _site_and_week(site_id: int | None, week_text: str | None = None):
+def _site_and_week(site_id: int | None, week: date | None = None):
     sites = svc.supervisor_sites(current_user)
     if site_id is None:
         site = sites[0] if sites else None
@@ -144,16 +144,17 @@ def _site_and_week(site_id: int | None, week_text: str | None = None):
         site = next((s for s in sites if s.id == site_id), None)
         if site is None:
             abort(404)
-    week = svc.requested_week(
-        week_text or request.args.get("week"), svc.workweek_start_day(current_user.organisation_id)
-    )
+    if week is None:
+        week = svc.requested_week(
+            request.args.get("week"), svc.workweek_start_day(current_user.organisation_id)
+        )
     return sites, site, week
 
 
 def _rota_page(site_id: int | None, form: PeriodForm | None = None, status: int = 200,
                refused: tuple[int, StopForm] | None = None,
-               week_text: str | None = None):  # fmt: skip
-    sites, site, week = _site_and_week(site_id, week_text)
+               week: date | None = None):  # fmt: skip
+    sites, site, week = _site_and_week(site_id, week)
     workers = svc.site_workers(current_user.organisation_id, site.id) if site else []
     if form is None:
         form = PeriodForm(formdata=None, workers=workers, start_day=week + timedelta(days=5),
@@ -237,8 +238,8 @@ def _stop(on_call_id: int, action: str):
             return redirect(_rota_week_url(period))
     if request.args.get("from") == "period":
         return _period_page(period, status=422, stop_form=form)
-    week = svc.to_local(period.start_at).date().isoformat()  # the week the row is in
-    return _rota_page(period.site_id, status=422, refused=(period.id, form), week_text=week)
+    return _rota_page(period.site_id, status=422, refused=(period.id, form),
+                      week=_week_of(period))  # fmt: skip
 
 
 def _stopped_message(period) -> str:
@@ -249,10 +250,14 @@ def _stopped_message(period) -> str:
             "on call until now is paid. They were mailed.")  # fmt: skip
 
 
-def _rota_week_url(period) -> str:
-    week = svc.week_of(svc.to_local(period.start_at).date(),
+def _week_of(period) -> date:
+    """The rota week a period starts in (its row is on that week's page)."""
+    return svc.week_of(svc.to_local(period.start_at).date(),
                        svc.workweek_start_day(current_user.organisation_id))  # fmt: skip
-    return url_for("oncall.rota", site=period.site_id, week=week.isoformat())
+
+
+def _rota_week_url(period) -> str:
+    return url_for("oncall.rota", site=period.site_id, week=_week_of(period).isoformat())
 
 
 @bp.route("/rota/periods/<int:on_call_id>/cancel", methods=["POST"])
