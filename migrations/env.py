@@ -92,14 +92,41 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == 'sqlite'
+        conf_args = dict(conf_args)
+        if sqlite:
+            # Batch mode copies a table, drops the old one and renames the copy; SQLite refuses
+            # to drop a table other rows point at while it enforces foreign keys (alembic's
+            # "Dealing with Referencing Foreign Keys"). The pragma does nothing inside a
+            # transaction, so it is set on the driver's connection before the first one begins;
+            # each migration checks the keys before it commits (_check_foreign_keys).
+            _foreign_keys(connection, 'OFF')
+            conf_args['on_version_apply'] = [_check_foreign_keys]
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()  # nothing open is left behind when the pragma is set
+                _foreign_keys(connection, 'ON')
+
+
+def _foreign_keys(connection, state):
+    """SQLite's foreign key enforcement on or off (outside any transaction)."""
+    connection.connection.driver_connection.execute(f'PRAGMA foreign_keys={state}')
+
+
+def _check_foreign_keys(ctx, step, heads, run_args):
+    """Refuse a SQLite migration that left a row pointing at nothing (before it commits)."""
+    broken = ctx.connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+    if broken:
+        raise RuntimeError(f'Migration {step.up_revision_id} broke foreign keys: {broken[:5]}')
 
 
 if context.is_offline_mode():

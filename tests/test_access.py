@@ -164,6 +164,8 @@ ROUTES = {
     "oncall.rota": row("GET", "/oncall/rota", supervisor=200),
     "oncall.add_period": row("POST", "/oncall/rota/sites/{site}/periods"),
     "oncall.remove_period": row("POST", "/oncall/rota/periods/{shift}/remove"),
+    "oncall.cancel_period": row("POST", "/oncall/rota/periods/{shift}/cancel"),
+    "oncall.end_period": row("POST", "/oncall/rota/periods/{shift}/end"),
     "oncall.publish": row("POST", "/oncall/rota/sites/{site}/publish"),
     # Safety check-ins (tests/test_safety.py): {shift} is no check-in of anyone's here, so
     # the id routes answer 404 to everyone; a bare POST to /safety is refused on the form.

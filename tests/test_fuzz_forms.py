@@ -160,6 +160,10 @@ POST_ROUTES: dict[str, Route] = {
     "oncall.refuse_swap": Route((S,), (W,), "/oncall/rota", ids={"swap_id": "swap_accepted"}),
     "oncall.add_period": Route((S,), (W,), "/oncall/rota", ids={"site_id": "home_site"}),
     "oncall.remove_period": Route((S,), (W,), "/oncall/rota", ids={"on_call_id": "on_call_draft"}),
+    # Cancel before the start, end now while under way: the form is on the period's page.
+    "oncall.cancel_period": Route((S,), (W,), "/oncall/periods/{on_call}"),
+    "oncall.end_period": Route((S,), (W,), "/oncall/periods/{on_call_now}",
+                               ids={"on_call_id": "on_call_now"}),  # fmt: skip
     "oncall.publish": Route((S,), (W,), "/oncall/rota", ids={"site_id": "home_site"}),
     "hr.shift_pay": Route((HR,), (W,)),
     # Training: a course with a requirement, a past session the worker attended (paid shift).
@@ -311,6 +315,12 @@ def make_records(world) -> dict:
     records["swap_to_me"] = swap(on_call(w2, base + 2), w2, worker, "asked")
     records["swap_mine"] = swap(on_call(worker, base + 3), worker, w2, "asked")
     records["swap_accepted"] = swap(on_call(w2, base + 4), w2, worker, "accepted")
+    under_way = OnCallPeriod(organisation_id=org, site_id=site, worker_id=w2,
+                             start_at=now - timedelta(hours=2, minutes=n % 60),
+                             end_at=now + timedelta(hours=4), status="published")  # fmt: skip
+    db.session.add(under_way)
+    db.session.flush()
+    records["on_call_now"] = under_way.id
     course = TrainingCourse(organisation_id=org, name=f"Fuzz course {n}", hours=Decimal("8"),
                             renewal_months=12)  # fmt: skip
     db.session.add(course)

@@ -14,13 +14,14 @@ from portal.models.types import UTCDateTime
 from portal.models.user import User
 from portal.timeutil import utcnow
 
-ON_CALL_STATUSES = {"draft": "Draft", "published": "Published"}
+ON_CALL_STATUSES = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled"}
 SWAP_STATUSES = {
     "asked": "Waiting for your colleague",
     "accepted": "Waiting for the supervisor",
     "approved": "Approved",
     "declined": "Declined",
     "withdrawn": "Withdrawn",
+    "cancelled": "Cancelled with the period",
 }
 OPEN_SWAP_STATUSES = ("asked", "accepted")
 MAX_ON_CALL_HOURS = 72  # a weekend, Friday evening to Monday morning, fits
@@ -44,12 +45,24 @@ class OnCallPeriod(db.Model):
     paid_in_period_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("pay_periods.id"), index=True
     )
+    # A published period a supervisor took back before it started: kept (its worker was told;
+    # the page says when and why), never paid, shown on no worker's list or rota.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # A period under way that a supervisor ended early: end_at is when it ended (the time on
+    # call until then is still paid), planned_end_at the end that was published.
+    planned_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_early_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    end_early_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id])
     site: Mapped[Site] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    ended_early_by: Mapped[User | None] = relationship(foreign_keys=[ended_early_by_id])
 
     __table_args__ = (
         sa.Index("ix_on_call_periods_worker_start", "worker_id", "start_at"),
@@ -57,6 +70,13 @@ class OnCallPeriod(db.Model):
         sa.Index("ix_on_call_periods_org_start", "organisation_id", "start_at"),
         sa.CheckConstraint("end_at > start_at", name="end_after_start"),
         sa.CheckConstraint(f"status IN {tuple(ON_CALL_STATUSES)!r}", name="status"),
+        sa.CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL AND cancel_reason IS NOT NULL)",
+            name="cancelled_has_reason",
+        ),
+        sa.CheckConstraint(
+            "(planned_end_at IS NULL) = (end_early_reason IS NULL)", name="ended_early_has_reason"
+        ),
     )
 
     def __repr__(self) -> str:
@@ -70,6 +90,14 @@ class OnCallPeriod(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def ended_early(self) -> bool:
+        return self.planned_end_at is not None
 
 
 class OnCallSwap(db.Model):

@@ -1,4 +1,4 @@
-"""On-call forms: a rota period, a swap request, a note with a decision."""
+"""On-call forms: a rota period, a swap request, a note with a decision, a reason to stop."""
 
 from __future__ import annotations
 
@@ -57,3 +57,23 @@ class NoteForm(ServiceForm):
 
     reason = TextAreaField("Note (optional)", validators=[Optional(), _NOTE_LENGTH],
                            render_kw={"rows": 2})  # fmt: skip
+
+
+class StopForm(ServiceForm):
+    """A supervisor's required reason to cancel a published period or end one under way.
+
+    Prefixed with the period's id, so each row of the rota has a form of its own (ids, labels).
+    """
+
+    reason = TextAreaField(
+        "Reason",
+        validators=[InputRequired("Say why: its worker reads it in the mail."),
+                    Length(max=MAX_REASON,
+                           message=f"Keep the reason under {MAX_REASON} characters.")],
+        description="Its worker reads it, e.g. site closed for the holiday.",
+        render_kw={"rows": 2},
+    )  # fmt: skip
+
+    @classmethod
+    def for_period(cls, period_id: int, **kwargs) -> StopForm:
+        return cls(prefix=f"period-{period_id}", **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.forms import ActionForm
 from portal.oncall import bp
 from portal.oncall import service as svc
-from portal.oncall.forms import NoteForm, PeriodForm, SwapForm
+from portal.oncall.forms import NoteForm, PeriodForm, StopForm, SwapForm
 from portal.permissions import role_required
 
 
@@ -49,12 +49,16 @@ def index():
     )
 
 
-def _period_page(period, form=None, status=200):
+def _period_page(period, form=None, status=200, stop_form=None):
     own = period.worker_id == current_user.id
-    if form is None and own:
+    if form is None and own and period.is_published:
         form = SwapForm(formdata=None, colleagues=svc.colleagues(current_user))
+    stop = svc.stop_action(period) if svc.supervises(current_user, period) else None
+    if stop_form is None and stop:
+        stop_form = StopForm.for_period(period.id, formdata=None)
     return render_template("oncall/period.html", period=period, own=own, form=form,
-                           started=period.start_at <= svc.utcnow()), status  # fmt: skip
+                           started=period.start_at <= svc.utcnow(), stop=stop,
+                           stop_form=stop_form), status  # fmt: skip
 
 
 @bp.route("/periods/<int:on_call_id>")
@@ -132,7 +136,7 @@ def withdraw_swap(swap_id: int):
 # --- supervisors ----------------------------------------------------------------------------------
 
 
-def _site_and_week(site_id: int | None):
+def _site_and_week(site_id: int | None, week: date | None = None):
     sites = svc.supervisor_sites(current_user)
     if site_id is None:
         site = sites[0] if sites else None
@@ -140,24 +144,33 @@ def _site_and_week(site_id: int | None):
         site = next((s for s in sites if s.id == site_id), None)
         if site is None:
             abort(404)
-    week = svc.requested_week(
-        request.args.get("week"), svc.workweek_start_day(current_user.organisation_id)
-    )
+    if week is None:
+        week = svc.requested_week(
+            request.args.get("week"), svc.workweek_start_day(current_user.organisation_id)
+        )
     return sites, site, week
 
 
-def _rota_page(site_id: int | None, form: PeriodForm | None = None, status: int = 200):
-    sites, site, week = _site_and_week(site_id)
+def _rota_page(site_id: int | None, form: PeriodForm | None = None, status: int = 200,
+               refused: tuple[int, StopForm] | None = None,
+               week: date | None = None):  # fmt: skip
+    sites, site, week = _site_and_week(site_id, week)
     workers = svc.site_workers(current_user.organisation_id, site.id) if site else []
     if form is None:
         form = PeriodForm(formdata=None, workers=workers, start_day=week + timedelta(days=5),
                           start_time=time(18), end_day=week + timedelta(days=6),
                           end_time=time(6))  # fmt: skip
     periods = svc.site_rota(site.id, week, published_only=False) if site else []
+    now = svc.utcnow()
+    stops = {p.id: svc.stop_action(p, now) for p in periods}
+    stop_forms = {pid: StopForm.for_period(pid, formdata=None) for pid, a in stops.items() if a}
+    if refused is not None:
+        stop_forms[refused[0]] = refused[1]
     return render_template(
         "oncall/rota.html", sites=sites, site=site, week=week, periods=periods, form=form,
-        drafts=sum(1 for p in periods if p.status == "draft"),
-        swaps=svc.swaps_to_decide(current_user), note_form=NoteForm(formdata=None),
+        drafts=sum(1 for p in periods if p.status == "draft"), stops=stops,
+        stop_forms=stop_forms, swaps=svc.swaps_to_decide(current_user),
+        note_form=NoteForm(formdata=None),
     ), status  # fmt: skip
 
 
@@ -203,6 +216,62 @@ def remove_period(on_call_id: int):
             db.session.commit()
             flash("Draft period removed.", "success")
     return redirect(url_for("oncall.rota", site=period.site_id, week=week.isoformat()))
+
+
+def _stop(on_call_id: int, action: str):
+    """Cancel or end a published period with a reason; a refusal shows the page it came from
+    again (?from=period: the period's page, else its week of the rota) with the reason kept."""
+    period = svc.period_for_supervisor_or_404(current_user, on_call_id)
+    form = StopForm.for_period(period.id)
+    if form.validate_on_submit():
+        try:
+            stop = svc.cancel_period if action == "cancel" else svc.end_period_now
+            stop(current_user, period, form.reason.data)
+        except svc.OnCallError as exc:
+            db.session.rollback()
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_stopped_message(period), "success")
+            if request.args.get("from") == "period":
+                return redirect(url_for("oncall.period", on_call_id=period.id))
+            return redirect(_rota_week_url(period))
+    if request.args.get("from") == "period":
+        return _period_page(period, status=422, stop_form=form)
+    return _rota_page(period.site_id, status=422, refused=(period.id, form),
+                      week=_week_of(period))  # fmt: skip
+
+
+def _stopped_message(period) -> str:
+    name = period.worker.name
+    if period.is_cancelled:
+        return f"Cancelled {name}'s on-call period {oncall_span(period)}; they were mailed."
+    return (f"Ended {name}'s on-call period at {svc.to_local(period.end_at):%H:%M}: the time "
+            "on call until now is paid. They were mailed.")  # fmt: skip
+
+
+def _week_of(period) -> date:
+    """The rota week a period starts in (its row is on that week's page)."""
+    return svc.week_of(svc.to_local(period.start_at).date(),
+                       svc.workweek_start_day(current_user.organisation_id))  # fmt: skip
+
+
+def _rota_week_url(period) -> str:
+    return url_for("oncall.rota", site=period.site_id, week=_week_of(period).isoformat())
+
+
+@bp.route("/rota/periods/<int:on_call_id>/cancel", methods=["POST"])
+@role_required("supervisor")
+def cancel_period(on_call_id: int):
+    """Cancel a published period that has not started, with a reason its worker is mailed."""
+    return _stop(on_call_id, "cancel")
+
+
+@bp.route("/rota/periods/<int:on_call_id>/end", methods=["POST"])
+@role_required("supervisor")
+def end_period(on_call_id: int):
+    """End a published period under way now, with a reason; the time until now is paid."""
+    return _stop(on_call_id, "end")
 
 
 @bp.route("/rota/sites/<int:site_id>/publish", methods=["POST"])

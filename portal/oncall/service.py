@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from portal import audit
 from portal.extensions import db
 from portal.forms import FieldErrors, Refusals
+from portal.links import public_url
 from portal.mail import send_mail
 from portal.models import (
     MAX_ON_CALL_HOURS,
@@ -23,6 +24,7 @@ from portal.models import (
     OnCallPeriod,
     OnCallSwap,
     PayPeriod,
+    Shift,
     Site,
     User,
     UserRole,
@@ -39,6 +41,8 @@ from portal.timeutil import (
 
 MAX_REASON = 500
 MAX_DAYS_AHEAD = 366
+# A period "ended now" less than this after it started is cancelled instead: no time on call.
+LEAST_ON_CALL = timedelta(minutes=1)
 
 
 class OnCallError(FieldErrors):
@@ -109,6 +113,15 @@ def _supervised(supervisor: User) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
+def supervises(user: User, period: OnCallPeriod) -> bool:
+    """Whether the user is a supervisor of the period's site (as _supervised scopes queries)."""
+    return (
+        user.has_role("supervisor")
+        and user.organisation_id == period.organisation_id
+        and user.site_id in (None, period.site_id)
+    )
+
+
 def period_for_supervisor_or_404(supervisor: User, period_id: int) -> OnCallPeriod:
     """A period of one of the supervisor's sites, or 404."""
     period = db.session.scalar(
@@ -122,8 +135,11 @@ def period_for_supervisor_or_404(supervisor: User, period_id: int) -> OnCallPeri
 
 
 def visible_period_or_404(user: User, period_id: int) -> OnCallPeriod:
-    """A period its worker may see once published, or a supervisor of its site; else 404."""
-    visible = sa.and_(OnCallPeriod.worker_id == user.id, OnCallPeriod.status == "published")
+    """A period its worker may see once published (and after it is cancelled: the mail links to
+    it), or a supervisor of its site; else 404."""
+    visible = sa.and_(
+        OnCallPeriod.worker_id == user.id, OnCallPeriod.status.in_(("published", "cancelled"))
+    )
     if user.has_role("supervisor"):
         visible = sa.or_(visible, sa.and_(*_supervised(user)))
     period = db.session.scalar(
@@ -270,10 +286,13 @@ class PeriodInput:
 
 
 def _overlapping(worker_id: int, start: datetime, end: datetime, exclude_id: int = 0):
+    """The worker's first draft or published period overlapping start to end (a cancelled one
+    holds no time)."""
     return db.session.scalar(
         sa.select(OnCallPeriod)
         .where(
             OnCallPeriod.worker_id == worker_id,
+            OnCallPeriod.status != "cancelled",
             OnCallPeriod.start_at < end,
             OnCallPeriod.end_at > start,
             OnCallPeriod.id != exclude_id,
@@ -432,6 +451,169 @@ def publish_week(supervisor: User, site: Site, week: date) -> list[OnCallPeriod]
     return drafts
 
 
+# --- taking a published period back -------------------------------------------------------------
+
+
+def stop_action(period: OnCallPeriod, now: datetime | None = None) -> str | None:
+    """What a supervisor may still do to a published period: "cancel" it before it starts,
+    "end" it early while it is under way, or nothing (a draft, cancelled, ended or paid)."""
+    now = now or utcnow()
+    if period.status != "published" or period.paid_in_period_id is not None:
+        return None
+    if period.end_at <= now:
+        return None
+    return "cancel" if period.start_at > now else "end"
+
+
+def _reason(errors: _Errors, reason: str | None, what: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors.add("reason", f"Say why you {what} it: its worker reads it in the mail.")
+    elif len(reason) > MAX_REASON:
+        errors.add("reason", f"Keep the reason under {MAX_REASON} characters.")
+    return reason
+
+
+def _still_published(period: OnCallPeriod, errors: _Errors, what: str) -> None:
+    if period.status == "cancelled":
+        errors.add("", "This period is already cancelled.")
+    elif period.status != "published":
+        errors.add("", "This period is a draft: its worker was never told. Remove the draft.")
+    elif period.paid_in_period_id is not None:
+        errors.add("", f"This period is paid on a closed statement: it can't be {what}.")
+
+
+def _call_back_from(period: OnCallPeriod, since: datetime | None = None) -> Shift | None:
+    """The first call-back shift linked to the period (starting at or after ``since``)."""
+    query = sa.select(Shift).where(Shift.on_call_period_id == period.id)
+    if since is not None:
+        query = query.where(Shift.start_at >= since)
+    return db.session.scalar(query.order_by(Shift.start_at, Shift.id).limit(1))
+
+
+def _period_link(period: OnCallPeriod) -> str:
+    try:
+        return f"\n{public_url('oncall.period', on_call_id=period.id)}\n"
+    except (RuntimeError, ValueError):  # no public address configured outside a request
+        return ""
+
+
+def cancel_period(supervisor: User, period: OnCallPeriod, reason: str) -> OnCallPeriod:
+    """Cancel a published period before it starts (or within its first minute): it is kept,
+    never paid, and leaves every list and rota; its open swaps end; all are mailed."""
+    errors = _Errors()
+    reason = _reason(errors, reason, "cancel")
+    _lock_period(period)
+    _still_published(period, errors, "cancelled")
+    now = utcnow()
+    if not errors and period.start_at + LEAST_ON_CALL <= now:
+        errors.add("", "This period has started: end it now instead, so the time on call "
+                       "until now is paid.")  # fmt: skip
+    errors.raise_if_any()
+    return _cancel(supervisor, period, reason, now)
+
+
+def _cancel(supervisor: User, period: OnCallPeriod, reason: str, now: datetime) -> OnCallPeriod:
+    errors = _Errors()
+    shift = _call_back_from(period)
+    if shift is not None:
+        errors.add(
+            "",
+            f"{period.worker.name} logged a call-back in this period "
+            f"({span_text(shift.start_at, shift.end_at)}): it can't be cancelled. Ask them to "
+            "untick call-back on that shift first.",
+        )
+    errors.raise_if_any()
+    swaps = list(
+        db.session.scalars(
+            sa.select(OnCallSwap)
+            .options(joinedload(OnCallSwap.to_worker))
+            .where(OnCallSwap.period_id == period.id, OnCallSwap.status.in_(OPEN_SWAP_STATUSES))
+            .order_by(OnCallSwap.id)
+            .with_for_update(of=OnCallSwap)
+        )
+    )
+    period.status = "cancelled"
+    period.cancelled_at = now
+    period.cancelled_by_id = supervisor.id
+    period.cancel_reason = reason
+    for swap in swaps:
+        swap.status = "cancelled"
+        swap.decided_by_id = supervisor.id
+        swap.decided_at = now
+    db.session.flush()
+    audit.record("oncall.period_cancelled", "on_call_periods", period.id,
+                 subject_id=period.worker_id, actor=supervisor)  # fmt: skip
+    for swap in swaps:
+        audit.record("oncall.swap_cancelled", "on_call_swaps", swap.id,
+                     subject_id=swap.to_worker_id, actor=supervisor)  # fmt: skip
+    span = span_text(period.start_at, period.end_at)
+    worker = period.worker
+    ended = " Your swap request for it has ended too." if swaps else ""
+    _mail(
+        worker,
+        f"On-call period cancelled: {span}",
+        f"Hello {worker.name},\n\n{supervisor.name} cancelled your on-call period {span} at "
+        f"{period.site.name}: you are not on call then.{ended}\n\nTheir reason: \"{reason}\""
+        f"\n{_period_link(period)}",
+    )
+    for swap in swaps:
+        _mail(
+            swap.to_worker,
+            f"On-call period cancelled: {span}",
+            f"Hello {swap.to_worker.name},\n\n{supervisor.name} cancelled the on-call period "
+            f"{span} at {period.site.name} that {worker.name} asked you to take, so their swap "
+            f"request has ended. Nothing changes for you.\n\nTheir reason: \"{reason}\"\n",
+        )
+    return period
+
+
+def end_period_now(supervisor: User, period: OnCallPeriod, reason: str) -> OnCallPeriod:
+    """End a published period under way now (to the minute): the time on call until then is
+    still paid. Within its first minute it is cancelled instead (see cancel_period)."""
+    errors = _Errors()
+    reason = _reason(errors, reason, "end")
+    _lock_period(period)
+    _still_published(period, errors, "changed")
+    now = utcnow()
+    if not errors:
+        if period.start_at > now:
+            errors.add("", "This period has not started: cancel it instead.")
+        elif period.end_at <= now:
+            errors.add("", "This period has already ended.")
+    errors.raise_if_any()
+    if now - period.start_at < LEAST_ON_CALL:
+        return _cancel(supervisor, period, reason, now)
+    end = now.replace(second=0, microsecond=0)
+    shift = _call_back_from(period, since=end)
+    if shift is not None:
+        errors.add(
+            "",
+            f"{period.worker.name} logged a call-back in this period starting "
+            f"{span_text(shift.start_at, shift.end_at)}, later than now: the period can't end "
+            "before it. Check that shift with them first.",
+        )
+    errors.raise_if_any()
+    planned = period.end_at
+    period.planned_end_at = planned
+    period.end_at = end
+    period.ended_early_by_id = supervisor.id
+    period.end_early_reason = reason
+    db.session.flush()
+    audit.record("oncall.period_ended_early", "on_call_periods", period.id,
+                 subject_id=period.worker_id, actor=supervisor)  # fmt: skip
+    worker = period.worker
+    _mail(
+        worker,
+        f"On-call period ended early: {span_text(period.start_at, end)}",
+        f"Hello {worker.name},\n\n{supervisor.name} ended your on-call period at "
+        f"{period.site.name} now, at {to_local(end):%H:%M}, instead of "
+        f"{to_local(planned):%a %b %-d %H:%M}. You are no longer on call; the time on call "
+        f"until now is paid as usual.\n\nTheir reason: \"{reason}\"\n{_period_link(period)}",
+    )
+    return period
+
+
 # --- swaps ---------------------------------------------------------------------------------------
 
 
@@ -443,7 +625,9 @@ def colleagues(worker: User) -> list[User]:
 
 
 def _swappable(period: OnCallPeriod, errors: _Errors) -> None:
-    if period.status != "published":
+    if period.status == "cancelled":
+        errors.add("", "This period is cancelled: no one is on call then.")
+    elif period.status != "published":
         errors.add("", "This period is not published yet.")
     elif period.paid_in_period_id is not None:
         errors.add("", "This period is paid on a closed statement: it can't be swapped.")
