@@ -11,13 +11,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.extensions import db
-from portal.models import OnCallPeriod, PayPeriod, PayPolicy, PayRate, PayStatement, Shift
+from portal.models import OnCallPeriod, PayStatement
 from portal.pay import service as pay_service
 from tests.factories import make_rate, make_shift
 from tests.test_oncall import make_period, text
 from tests.test_pay import at, close
 from tests.test_pay_oncall import set_policy
-from tests.test_pay_oncall_late import anchor_close, full_week, preview_for, three_periods
+from tests.test_pay_oncall_late import (
+    anchor_close,
+    full_week,
+    paid_and_whole,
+    preview_for,
+    reset_pay,
+    three_periods,
+)
 
 
 def test_a_night_shift_across_the_period_end_counts_toward_the_next_weeks_overtime(
@@ -123,10 +130,7 @@ boundary_work = st.fixed_dictionaries(
 def test_work_across_the_period_end_pays_what_the_weeks_priced_at_once_pay(app, world, ops):
     org, w = world["org"]["a"], world["user"]["worker"]
     _, previous, old = three_periods(app, org)
-    with app.app_context():
-        for model in (PayStatement, Shift, OnCallPeriod, PayPeriod, PayRate, PayPolicy):
-            db.session.execute(sa.delete(model))
-        db.session.commit()
+    reset_pay(app)
     set_policy(app, org, restrictive=ops["restrictive"], stipend=None if ops["restrictive"]
                else "40.00")  # fmt: skip
     with app.app_context():
@@ -145,17 +149,6 @@ def test_work_across_the_period_end_pays_what_the_weeks_priced_at_once_pay(app, 
         db.session.commit()
         pay_service.close_period(org, None, previous.start)
         db.session.commit()
-        paid = Decimal(db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(PayStatement.gross_pay), 0))
-            .where(PayStatement.worker_id == w)))  # fmt: skip
-        policy = pay_service.load_policy(org)
-        rates = pay_service.pay_rates.to_rule_rates(
-            pay_service.pay_rates.rates_by_worker(org, [w])[w]
-        )
-        mine = db.session.scalars(sa.select(Shift).where(Shift.worker_id == w))
-        everything = [pay_service.to_worked(s) for s in mine]
-        on_call = [pay_service.rules.OnCall(p.id, p.start_at, p.end_at)
-                   for p in db.session.scalars(sa.select(OnCallPeriod))]  # fmt: skip
-        whole = pay_service.rules.statement(everything, rates, policy.rules, on_call=on_call)
+        paid, whole = paid_and_whole(org, w)
         # each statement rounds its lines to the cent once: a cent or two apart at most
-        assert abs(paid - whole.gross) <= Decimal("0.02"), (ops, paid, whole.gross)
+        assert abs(paid - whole) <= Decimal("0.02"), (ops, paid, whole)

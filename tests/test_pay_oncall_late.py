@@ -41,6 +41,37 @@ def anchor_close(world, period, rate=True):
     make_shift(world["user"]["worker2"], at(period, 4), hours=1, status="approved")
 
 
+def reset_pay(app):
+    """No pay records left from an earlier hypothesis example."""
+    with app.app_context():
+        for model in (PayStatement, Shift, OnCallPeriod, PayPeriod, PayRate, PayPolicy):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+
+
+def paid_and_whole(org, worker):
+    """What the worker's statements paid in all, and what one statement of all their shifts and
+    on-call periods, priced at once, pays."""
+    paid = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PayStatement.gross_pay), 0)).where(
+            PayStatement.worker_id == worker
+        )
+    )
+    policy = pay_service.load_policy(org)
+    rates = pay_service.pay_rates.to_rule_rates(
+        pay_service.pay_rates.rates_by_worker(org, [worker])[worker]
+    )
+    mine = db.session.scalars(sa.select(Shift).where(Shift.worker_id == worker))
+    on_call = [
+        pay_service.rules.OnCall(p.id, p.start_at, p.end_at)
+        for p in db.session.scalars(sa.select(OnCallPeriod).where(OnCallPeriod.worker_id == worker))
+    ]
+    whole = pay_service.rules.statement(
+        [pay_service.to_worked(s) for s in mine], rates, policy.rules, on_call=on_call
+    )
+    return Decimal(paid), whole.gross
+
+
 def preview_for(app, org, worker):
     with app.app_context():
         policy = pay_service.load_policy(org)
@@ -309,10 +340,7 @@ def test_late_work_paid_by_the_next_close_adds_up_to_the_week_priced_at_once(
     the worker exactly what one statement of the whole week would have paid."""
     org, w = world["org"]["a"], world["user"]["worker"]
     _, previous, old = three_periods(app, org)
-    with app.app_context():
-        for model in (PayStatement, Shift, OnCallPeriod, PayPeriod, PayRate, PayPolicy):
-            db.session.execute(sa.delete(model))
-        db.session.commit()
+    reset_pay(app)
     set_policy(app, org, restrictive=ops["restrictive"], stipend=None if ops["restrictive"]
                else "40.00")  # fmt: skip
     later: list[tuple[str, int]] = []
@@ -352,25 +380,8 @@ def test_late_work_paid_by_the_next_close_adds_up_to_the_week_priced_at_once(
         db.session.commit()
         pay_service.close_period(org, None, previous.start)
         db.session.commit()
-        paid = db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(PayStatement.gross_pay), 0)).where(
-                PayStatement.worker_id == w
-            )
-        )
-        policy = pay_service.load_policy(org)
-        rates = pay_service.pay_rates.to_rule_rates(
-            pay_service.pay_rates.rates_by_worker(org, [w])[w]
-        )
-        everything = [
-            pay_service.to_worked(s)
-            for s in db.session.scalars(sa.select(Shift).where(Shift.worker_id == w))
-        ]
-        on_call = [
-            pay_service.rules.OnCall(p.id, p.start_at, p.end_at)
-            for p in db.session.scalars(sa.select(OnCallPeriod))
-        ]
-        whole = pay_service.rules.statement(everything, rates, policy.rules, on_call=on_call)
-        assert Decimal(paid) == whole.gross, ops
+        paid, whole = paid_and_whole(org, w)
+        assert paid == whole, ops
         # and every item is paid, so nothing waits for a third close
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift).where(
             Shift.worker_id == w, Shift.paid_in_period_id.is_(None))) == 0  # fmt: skip

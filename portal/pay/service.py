@@ -96,28 +96,42 @@ def unpaid_on_call(hi: datetime, *where) -> dict[int, list[tuple[OnCallPeriod, r
     Every logged shift counts, whatever its status: time logged as a shift is paid as that
     shift, never also as restrictive on-call time.
     """
+    pairs = _on_calls_with_shifts(
+        False,
+        OnCallPeriod.status == "published",
+        OnCallPeriod.paid_in_period_id.is_(None),
+        OnCallPeriod.start_at < hi,
+        *where,
+    )
+    out: dict[int, list[tuple[OnCallPeriod, rules.OnCall]]] = defaultdict(list)
+    for period, on_call in pairs:
+        out[period.worker_id].append((period, on_call))
+    return out
+
+
+def _on_calls_with_shifts(paid: bool, *where) -> list[tuple[OnCallPeriod, rules.OnCall]]:
+    """On-call periods (``where``), each with the spans of the shifts its worker logged inside
+    it: every one, whatever its status, or for a ``paid`` period those logged by its close (what
+    its close left out of its time). One query: a period and one of its shifts per row."""
+    query = sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
+    logged_by_then = []
+    if paid:
+        query = query.join(PayPeriod, PayPeriod.id == OnCallPeriod.paid_in_period_id)
+        logged_by_then.append(Shift.created_at <= PayPeriod.closed_at)
     rows = db.session.execute(
-        sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
-        .outerjoin(
+        query.outerjoin(
             Shift,
             sa.and_(
                 Shift.worker_id == OnCallPeriod.worker_id,
                 Shift.start_at < OnCallPeriod.end_at,
                 Shift.end_at > OnCallPeriod.start_at,
+                *logged_by_then,
             ),
         )
-        .where(
-            OnCallPeriod.status == "published",
-            OnCallPeriod.paid_in_period_id.is_(None),
-            OnCallPeriod.start_at < hi,
-            *where,
-        )
+        .where(*where)
         .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
     ).all()
-    out: dict[int, list[tuple[OnCallPeriod, rules.OnCall]]] = defaultdict(list)
-    for period, on_call in _with_busy(rows):
-        out[period.worker_id].append((period, on_call))
-    return out
+    return _with_busy(rows)
 
 
 def _with_busy(rows) -> list[tuple[OnCallPeriod, rules.OnCall]]:
@@ -898,23 +912,10 @@ def _paid_on_calls(organisation_id: int, *where) -> dict[int, list[rules.OnCall]
     """Paid on-call periods, each with what its close left out of its time: every shift logged
     in it by then, whatever its status (its ``busy``), so a call-back approved since is paid
     once, at last. One query."""
-    rows = db.session.execute(
-        sa.select(OnCallPeriod, Shift.start_at, Shift.end_at, Shift.break_minutes)
-        .join(PayPeriod, PayPeriod.id == OnCallPeriod.paid_in_period_id)
-        .outerjoin(
-            Shift,
-            sa.and_(
-                Shift.worker_id == OnCallPeriod.worker_id,
-                Shift.start_at < OnCallPeriod.end_at,
-                Shift.end_at > OnCallPeriod.start_at,
-                Shift.created_at <= PayPeriod.closed_at,
-            ),
-        )
-        .where(OnCallPeriod.organisation_id == organisation_id, *where)
-        .order_by(OnCallPeriod.start_at, OnCallPeriod.id, Shift.start_at)
-    ).all()
     out: dict[int, list[rules.OnCall]] = defaultdict(list)
-    for period, on_call in _with_busy(rows):
+    for period, on_call in _on_calls_with_shifts(
+        True, OnCallPeriod.organisation_id == organisation_id, *where
+    ):
         out[period.worker_id].append(on_call)
     return out
 
