@@ -49,12 +49,13 @@ def test_a_night_shift_across_the_period_end_counts_toward_the_next_weeks_overti
     assert priced.adjustments == Decimal("60.00")  # the 6 h are overtime: 6 x 20 x 0.5
     [detail] = priced.adjustment_details
     assert [c["id"] for c in detail["carried"]] == [night]
+    assert detail["overtime_hours"] == "6.00" and detail["hours"] == "0.00"
     assert pay_service.rules.hours2(priced.hours) == Decimal("40.00")  # paid hours: not again
     auth.logout()
     auth.as_role("worker")
     page = text(client.get("/pay"))
     assert "$860.00" in page
-    assert "Includes $60.00 of overtime for the week of" in page
+    assert "Includes $60.00 of overtime premium for 6.00 h in the week of" in page
 
 
 def test_a_restrictive_period_across_the_period_end_counts_too_and_a_short_week_adds_nothing(

@@ -526,22 +526,29 @@ def carried_week_difference(
     rates: Sequence[Rate],
     policy: Policy,
     week: date,
-) -> Fraction:
+) -> tuple[Fraction, Fraction]:
     """What a statement owes for the first workweek of its period beyond pricing its own work
-    there: overtime is weekly, so hours an earlier statement already paid inside that week (a
-    shift, or a restrictive on-call period, that ran on past the earlier period's last midnight:
-    ``carried``, ``carried_on_call``) count toward its threshold and its regular rate.
+    there, and for how many overtime hours: overtime is weekly, so hours an earlier statement
+    already paid inside that week (a shift, or a restrictive on-call period, that ran on past the
+    earlier period's last midnight: ``carried``, ``carried_on_call``) count toward its threshold
+    and its regular rate.
 
-    The week priced with everything, less the week as each statement prices it alone. Zero when
-    the week stays under the threshold; exact (the caller rounds once).
+    The week priced with everything, less the week as each statement prices it alone: straight
+    time, differentials and stipends are the same either way, so what is left is overtime
+    premium. Zero when the week stays under the threshold; exact (the caller rounds once).
     """
 
-    def week_gross(st: Statement) -> Fraction:
-        return next((w.gross for w in st.weeks if w.start == week), ZERO)
+    def week_of(st: Statement) -> Week:
+        return next((w for w in st.weeks if w.start == week), Week(start=week))
 
     carried, carried_on_call = list(carried), list(carried_on_call)
     worked, on_call = list(worked), list(on_call)
-    together = statement(carried + worked, rates, policy, on_call=carried_on_call + on_call)
-    before = statement(carried, rates, policy, on_call=carried_on_call)
-    alone = statement(worked, rates, policy, on_call=on_call)
-    return week_gross(together) - week_gross(before) - week_gross(alone)
+    together = week_of(
+        statement(carried + worked, rates, policy, on_call=carried_on_call + on_call)
+    )
+    before = week_of(statement(carried, rates, policy, on_call=carried_on_call))
+    alone = week_of(statement(worked, rates, policy, on_call=on_call))
+    return (
+        together.gross - before.gross - alone.gross,
+        together.overtime_hours - before.overtime_hours - alone.overtime_hours,
+    )

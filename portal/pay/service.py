@@ -384,18 +384,18 @@ def carried_adjustment(
     if not carried_shifts and not carried_on_call:
         return Decimal("0.00"), None
     week = rules.week_start(period.start, policy.workweek_start)  # periods hold whole weeks
-    amount = rules.cents(
-        rules.carried_week_difference(
-            [to_worked(s) for s in carried_shifts], carried_on_call, worked, on_call, rates,
-            policy, week,
-        )
+    extra, overtime_hours = rules.carried_week_difference(
+        [to_worked(s) for s in carried_shifts], carried_on_call, worked, on_call, rates, policy,
+        week,
     )  # fmt: skip
+    amount = rules.cents(extra)
     if not amount:
         return amount, None
     return amount, {
         "week": week.isoformat(),
         "shift_ids": [],
-        "hours": "0.00",
+        "hours": "0.00",  # paid already: no hour more
+        "overtime_hours": str(rules.hours2(overtime_hours)),
         "amount": str(amount),
         "carried": [
             {"id": s.id, "start": s.start_at.isoformat(), "end": s.end_at.isoformat()}
