@@ -153,3 +153,30 @@ def test_work_across_the_period_end_pays_what_the_weeks_priced_at_once_pay(app, 
         paid, whole = paid_and_whole(org, w)
         # each statement rounds its lines to the cent once: a cent or two apart at most
         assert abs(paid - whole) <= Decimal("0.02"), (ops, paid, whole)
+
+
+def test_a_shift_inside_the_paid_tail_of_a_restrictive_period_is_paid_once(
+    client, auth, world, app
+):
+    """The previous close paid Sunday 00:00-06:00 as on-call hours; a shift logged since at
+    02:00-04:00 is this period's: the statement pays it and takes those 2 on-call hours back."""
+    org, w = world["org"]["a"], world["user"]["worker"]
+    current, previous, _old = three_periods(app, org)
+    set_policy(app, org, restrictive=True)
+    with app.app_context():
+        make_rate(w, "20.00")
+        make_period(w, at(current, -1, "18:00"), hours=12)
+        anchor_close(world, previous)
+        db.session.commit()
+    auth.as_role("hr")
+    close(client, previous)
+    with app.app_context():
+        make_shift(w, at(current, 0, "02:00"), hours=2, status="approved")
+        db.session.commit()
+    priced = preview_for(app, org, w)
+    assert priced.statement.gross == Decimal("40.00")  # the shift
+    assert priced.adjustments == Decimal("-40.00")  # its 2 h were paid as on-call time
+    auth.logout()
+    auth.as_role("worker")
+    page = text(client.get("/pay"))
+    assert "Less $40.00 for the week of" in page and "paid once, as the shift" in page

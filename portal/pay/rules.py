@@ -533,9 +533,12 @@ def carried_week_difference(
     earlier period's last midnight: ``carried``, ``carried_on_call``) count toward its threshold
     and its regular rate.
 
-    The week priced with everything, less the week as each statement prices it alone: straight
+    The week priced with everything, less the week as each statement prices it alone. Straight
     time, differentials and stipends are the same either way, so what is left is overtime
-    premium. Zero when the week stays under the threshold; exact (the caller rounds once).
+    premium, zero when the week stays under the threshold; except that a shift of this period
+    logged inside a restrictive on-call period the earlier statement paid covers time that was
+    paid as on-call hours, which is taken back here (paid once, as the shift). Exact (the caller
+    rounds once).
     """
 
     def week_of(st: Statement) -> Week:
