@@ -23,6 +23,8 @@ from sqlalchemy.orm import defer, joinedload
 from portal import audit
 from portal.extensions import db
 from portal.models import (
+    MAX_ON_CALL_HOURS,
+    MAX_SHIFT_HOURS,
     Benchmark,
     Engagement,
     OnCallPeriod,
@@ -365,7 +367,7 @@ def price(
         ),  # fmt: skip
         on_calls=current,
         late_on_calls=late_on_calls,
-        late_on_call_hours=late_on_call_hours if not exempt else rules.ZERO,
+        late_on_call_hours=late_on_call_hours,  # counted only when not exempt
     )
 
 
@@ -572,7 +574,7 @@ def worker_pay(worker: User) -> WorkerPay:
         policy.rules.on_call_restrictive,
     )
     on_calls = [pair for pair in current_on_calls if pair[1].start <= started_by]
-    carried = carried_into(worker.organisation_id, lo, lambda column: column == worker.id)
+    carried = carried_into(worker.organisation_id, period, policy.rules.zone, worker.id)
     priced, weeks, error = None, [], None
     try:
         worked = tuple(to_worked(s) for s in approved)
@@ -788,7 +790,7 @@ def preview_period(organisation_id: int, period: Period, policy: OrgPolicy) -> C
         if p.start_at < lo
     ]
     paid_nearby, paid_on_call_nearby = _paid_near(organisation_id, late_spans)
-    carried_shifts, carried_on_calls = carried_into(organisation_id, lo)
+    carried_shifts, carried_on_calls = carried_into(organisation_id, period, zone)
     missing = [wid for wid in set(in_period) | set(late) | set(on_calls) if wid not in workers]
     if missing:  # a former worker's approved shifts are paid too
         workers.update(
@@ -875,25 +877,38 @@ def _paid_near(
 
 
 def carried_into(
-    organisation_id: int, lo: datetime, *workers
+    organisation_id: int, period: Period, zone: ZoneInfo, worker_id: int | None = None
 ) -> tuple[dict[int, list[Shift]], dict[int, list[rules.OnCall]]]:
-    """Paid shifts and paid on-call periods that started before ``lo`` (a period's first
-    midnight) and ran on past it, per worker: hours an earlier statement paid inside this
-    period's first workweek. ``workers``: conditions on the worker (e.g. one of them). Two
-    queries."""
-    shifts = _paid_shifts(
-        organisation_id,
+    """Shifts and on-call periods the previous statement paid that started before this period's
+    first midnight and ran on past it, per worker (or of one worker): hours already paid inside
+    this period's first workweek. Only the close of the period that ended then can have paid
+    them (a later close pays its own late work), so its id bounds both queries, with the longest
+    a shift or an on-call period may last. Two queries."""
+    lo = local_midnight_utc(period.start, zone)
+    paid_by = (
+        sa.select(PayPeriod.id)
+        .where(PayPeriod.organisation_id == organisation_id, PayPeriod.end_date == period.start)
+        .scalar_subquery()
+    )
+    shift_where = [
+        Shift.paid_in_period_id == paid_by,
+        Shift.start_at >= lo - timedelta(hours=MAX_SHIFT_HOURS),
         Shift.start_at < lo,
         Shift.end_at > lo,
-        *[condition(Shift.worker_id) for condition in workers],
-    )
-    on_calls = _paid_on_calls(
-        organisation_id,
+    ]
+    on_call_where = [
+        OnCallPeriod.paid_in_period_id == paid_by,
+        OnCallPeriod.start_at >= lo - timedelta(hours=MAX_ON_CALL_HOURS),
         OnCallPeriod.start_at < lo,
         OnCallPeriod.end_at > lo,
-        *[condition(OnCallPeriod.worker_id) for condition in workers],
+    ]
+    if worker_id is not None:
+        shift_where.append(Shift.worker_id == worker_id)
+        on_call_where.append(OnCallPeriod.worker_id == worker_id)
+    return (
+        _paid_shifts(organisation_id, *shift_where),
+        _paid_on_calls(organisation_id, *on_call_where),
     )
-    return shifts, on_calls
 
 
 def _paid_shifts(organisation_id: int, *where) -> dict[int, list[Shift]]:
